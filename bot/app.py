@@ -1,0 +1,123 @@
+"""The composition root: `create_app(settings)` builds the aiohttp app and its resources."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.approvals.policies import PolicySet, load_file
+from bot.clock import utcnow
+from bot.jobs.effects import EXECUTORS, ON_DEAD
+from bot.jobs.worker import Worker
+from bot.runtime import Runtime
+from bot.settings import Settings
+from bot.shopify.client import ShopifyClients
+from bot.slack import build_bolt
+from handlers import shopify_webhooks
+from storage import jobs, requests
+from storage.db import is_sqlite, make_engine, make_sessionmaker, migrate, transaction
+
+log = logging.getLogger(__name__)
+RUNTIME = web.AppKey("runtime", Runtime)
+
+
+def build_runtime(settings: Settings, *, now: Callable[[], datetime] = utcnow,
+                  policies: PolicySet | None = None) -> Runtime:
+    """Build the runtime without I/O (the policy file is read and validated here)."""
+    engine = make_engine(settings.database_url)
+    sessions = make_sessionmaker(engine)
+
+    async def token_for(shop: str) -> str | None:
+        async with sessions() as session:
+            return await requests.shop_token(session, domain=shop)
+
+    rt = Runtime(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        policies=policies or load_file(settings.config_path),
+        slack=AsyncWebClient(token=settings.slack_bot_token.get_secret_value() or None, base_url=settings.slack_api_url),
+        shopify=ShopifyClients(None, url_template=settings.shopify_admin_url, api_version=settings.shopify_api_version,
+                               token_for=token_for, timeout_s=settings.shopify_timeout_s),
+        now=now,
+    )
+    rt.worker = Worker(rt, EXECUTORS, ON_DEAD, concurrency=settings.worker_concurrency, poll_s=settings.worker_poll_s,
+                       lease_s=settings.job_lease_s, backoff_base_s=settings.job_backoff_base_s,
+                       backoff_max_s=settings.job_backoff_max_s)
+    return rt
+
+
+@contextlib.asynccontextmanager
+async def resources(rt: Runtime, *, auto_migrate: bool | None = None) -> AsyncIterator[None]:
+    """Database (migrated on SQLite), configured shops, and the shared HTTP session."""
+    if auto_migrate if auto_migrate is not None else is_sqlite(rt.engine):
+        await migrate(rt.engine)
+    async with transaction(rt.sessions) as session:
+        for domain, token in rt.settings.shops().items():
+            await requests.upsert_shop(session, domain=domain, token=token, now=rt.now())
+    async with aiohttp.ClientSession() as http:
+        rt.shopify.session = http
+        rt.slack.session = http
+        try:
+            yield
+        finally:
+            await rt.engine.dispose()
+
+
+@contextlib.asynccontextmanager
+async def worker_task(rt: Runtime) -> AsyncIterator[None]:
+    """Run the job worker beside the web app until shutdown."""
+    task = asyncio.create_task(rt.worker.run_forever(), name="holdfast-worker")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow, policies: PolicySet | None = None,
+               run_worker: bool | None = None) -> web.Application:
+    """The aiohttp app: /slack/events (bolt), /shopify/webhooks, /healthz, /metrics."""
+    rt = build_runtime(settings, now=now, policies=policies)
+    bolt = build_bolt(rt)
+    app = web.Application(client_max_size=shopify_webhooks.MAX_BODY)
+    app[RUNTIME] = rt
+
+    async def slack_events(request: web.Request) -> web.Response:
+        return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.json_response({"ok": True})
+
+    async def metrics(_: web.Request) -> web.Response:
+        async with rt.sessions() as session:
+            counts = await jobs.counts(session)
+        lines = ["# TYPE holdfast_jobs gauge"] + [f'holdfast_jobs{{status="{s}"}} {n}' for s, n in sorted(counts.items())]
+        return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")
+
+    app.router.add_post("/slack/events", slack_events)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
+    shopify_webhooks.register(app, rt)
+
+    async def _resources(_: web.Application) -> AsyncIterator[None]:
+        async with resources(rt):
+            yield
+
+    async def _worker(_: web.Application) -> AsyncIterator[None]:
+        async with worker_task(rt):
+            yield
+
+    app.cleanup_ctx.append(_resources)
+    if settings.run_worker if run_worker is None else run_worker:
+        app.cleanup_ctx.append(_worker)
+    return app

@@ -1,0 +1,176 @@
+"""The condition language: parse YAML condition trees and evaluate them against `OrderFacts`."""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from bot.approvals.orders import OrderFacts
+
+# fact name -> (kind, getter). "number" compares, "text" matches one value, "set" asks membership.
+FACTS: dict[str, tuple[str, Callable[[OrderFacts], Any]]] = {
+    "total_price": ("number", lambda o: o.total_price),
+    "subtotal_price": ("number", lambda o: o.subtotal_price),
+    "total_discounts": ("number", lambda o: o.total_discounts),
+    "discount_percent": ("number", lambda o: o.discount_percent),
+    "customer_orders_count": ("number", lambda o: o.customer_orders_count),
+    "discount_code": ("set", lambda o: o.discount_codes),
+    "order_tag": ("set", lambda o: o.order_tags),
+    "customer_tag": ("set", lambda o: o.customer_tags),
+    "sku": ("set", lambda o: tuple(li.sku for li in o.line_items if li.sku)),
+    "vendor": ("set", lambda o: tuple(li.vendor for li in o.line_items if li.vendor)),
+    "source_name": ("text", lambda o: o.source_name),
+    "shipping_country": ("text", lambda o: o.shipping_country),
+    "financial_status": ("text", lambda o: o.financial_status),
+    "currency": ("text", lambda o: o.currency),
+}
+NUMBER_OPS = {"gte": "≥", "gt": ">", "lte": "≤", "lt": "<", "eq": "="}
+TEXT_OPS = {"eq", "in", "glob"}
+
+
+class ConditionError(ValueError):
+    """A condition that cannot be parsed; `path` names the offending key."""
+
+    def __init__(self, path: str, message: str):
+        super().__init__(f"{path}: {message}")
+        self.path = path
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Node:
+    """A parsed condition: `op` is all/any/not or a fact comparison."""
+
+    op: str
+    children: tuple[Node, ...] = ()
+    fact: str | None = None
+    cmp: str | None = None
+    value: Any = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Result of evaluating a condition: whether it held, why, and which facts were missing."""
+
+    matched: bool
+    reasons: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+
+
+def _number(value: Any, path: str) -> Decimal:
+    if isinstance(value, bool):
+        raise ConditionError(path, f"expected a number, got {value!r}")
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise ConditionError(path, f"expected a number, got {value!r}") from None
+
+
+def _leaf(fact: str, spec: Any, path: str) -> Node:
+    kind, _ = FACTS[fact]
+    if not isinstance(spec, dict):
+        spec = {"eq": spec}
+    if len(spec) != 1:
+        raise ConditionError(path, "expected exactly one comparison, e.g. {gte: 100}")
+    cmp, value = next(iter(spec.items()))
+    sub = f"{path}.{cmp}"
+    if kind == "number":
+        if cmp not in NUMBER_OPS:
+            raise ConditionError(sub, f"unknown comparison; expected one of {', '.join(NUMBER_OPS)}")
+        return Node("fact", fact=fact, cmp=cmp, value=_number(value, sub))
+    if cmp not in TEXT_OPS:
+        raise ConditionError(sub, f"unknown comparison; expected one of {', '.join(sorted(TEXT_OPS))}")
+    if cmp == "in":
+        if not isinstance(value, list) or not value:
+            raise ConditionError(sub, "expected a non-empty list of strings")
+        return Node("fact", fact=fact, cmp=cmp, value=tuple(str(v) for v in value))
+    if not isinstance(value, (str, int)) or isinstance(value, bool):
+        raise ConditionError(sub, f"expected a string, got {value!r}")
+    return Node("fact", fact=fact, cmp=cmp, value=str(value))
+
+
+def parse(spec: Any, path: str = "when") -> Node:
+    """Parse a YAML condition tree; raises ConditionError naming the key path."""
+    if not isinstance(spec, dict) or len(spec) != 1:
+        raise ConditionError(path, "expected a mapping with exactly one key (all, any, not or a fact)")
+    key, value = next(iter(spec.items()))
+    sub = f"{path}.{key}"
+    if key in ("all", "any"):
+        if not isinstance(value, list) or not value:
+            raise ConditionError(sub, "expected a non-empty list of conditions")
+        return Node(key, children=tuple(parse(v, f"{sub}[{i}]") for i, v in enumerate(value)))
+    if key == "not":
+        return Node("not", children=(parse(value, sub),))
+    if key not in FACTS:
+        raise ConditionError(sub, f"unknown fact; expected one of all, any, not, {', '.join(sorted(FACTS))}")
+    return _leaf(key, value, sub)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return f"{value:,.2f}".rstrip("0").rstrip(".") if value % 1 else f"{value:,.0f}"
+    return str(value)
+
+
+def _compare_text(actual: str, cmp: str, value: Any) -> bool:
+    a = actual.casefold()
+    if cmp == "in":
+        return a in {v.casefold() for v in value}
+    if cmp == "glob":
+        return fnmatch.fnmatchcase(a, str(value).casefold())
+    return a == str(value).casefold()
+
+
+def _eval_fact(node: Node, order: OrderFacts) -> Outcome:
+    kind, getter = FACTS[node.fact]
+    actual = getter(order)
+    label = node.fact.replace("_", " ")
+    if actual is None:
+        return Outcome(False, missing=(node.fact,))
+    if kind == "number":
+        ok = {
+            "gte": actual >= node.value,
+            "gt": actual > node.value,
+            "lte": actual <= node.value,
+            "lt": actual < node.value,
+            "eq": actual == node.value,
+        }[node.cmp]
+        unit = "%" if node.fact == "discount_percent" else ""
+        cur = f" {order.currency}" if node.fact.endswith(("_price", "_discounts")) else ""
+        why = f"{label} {_fmt(actual)}{unit}{cur} {NUMBER_OPS[node.cmp]} {_fmt(node.value)}{unit}{cur}"
+        return Outcome(ok, (why,) if ok else ())
+    values = actual if kind == "set" else (actual,)
+    hits = [v for v in values if _compare_text(v, node.cmp, node.value)]
+    return Outcome(bool(hits), (f"{label} `{hits[0]}`",) if hits else ())
+
+
+def describe(node: Node) -> str:
+    """A short human rendering of a condition, for explanations of `not`."""
+    if node.op == "fact":
+        label = node.fact.replace("_", " ")
+        if FACTS[node.fact][0] == "number":
+            return f"{label} {NUMBER_OPS[node.cmp]} {_fmt(node.value)}"
+        value = ", ".join(node.value) if node.cmp == "in" else node.value
+        return f"{label} `{value}`"
+    if node.op == "not":
+        return f"not {describe(node.children[0])}"
+    return "(" + f" {node.op} ".join(describe(c) for c in node.children) + ")"
+
+
+def evaluate(node: Node, order: OrderFacts) -> Outcome:
+    """Evaluate a parsed condition; a missing fact counts as false and is reported."""
+    if node.op == "fact":
+        return _eval_fact(node, order)
+    parts = [evaluate(c, order) for c in node.children]
+    missing = tuple(m for p in parts for m in p.missing)
+    if node.op == "not":
+        inner = parts[0]
+        return Outcome(not inner.matched, () if inner.matched else (f"not {describe(node.children[0])}",), missing)
+    if node.op == "all":
+        ok = all(p.matched for p in parts)
+        return Outcome(ok, tuple(r for p in parts for r in p.reasons) if ok else (), missing)
+    hits = [p for p in parts if p.matched]
+    return Outcome(bool(hits), tuple(r for p in hits for r in p.reasons), missing)

@@ -1,0 +1,147 @@
+"""Normalise Shopify order payloads (webhook REST shape or GraphQL node) into `OrderFacts`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+
+class OrderPayloadError(ValueError):
+    """The payload is not an order we can read (missing id, wrong types)."""
+
+
+@dataclass(frozen=True)
+class LineItem:
+    """One line of an order, reduced to what policies and messages use."""
+
+    title: str
+    quantity: int
+    price: Decimal
+    sku: str | None = None
+    vendor: str | None = None
+    product_type: str | None = None
+
+
+@dataclass(frozen=True)
+class OrderFacts:
+    """Everything policies may ask about an order; absent facts are None, never guessed."""
+
+    gid: str
+    legacy_id: str
+    name: str
+    currency: str
+    total_price: Decimal
+    subtotal_price: Decimal | None = None
+    line_items_price: Decimal | None = None
+    total_discounts: Decimal = Decimal("0")
+    discount_codes: tuple[str, ...] = ()
+    order_tags: tuple[str, ...] = ()
+    customer_tags: tuple[str, ...] = ()
+    customer_name: str | None = None
+    customer_email: str | None = None
+    customer_orders_count: int | None = None
+    source_name: str | None = None
+    shipping_country: str | None = None
+    note_attributes: dict[str, str] = field(default_factory=dict)
+    financial_status: str | None = None
+    line_items: tuple[LineItem, ...] = ()
+    created_at: str | None = None
+    staff_user_id: str | None = None
+
+    @property
+    def discount_percent(self) -> Decimal | None:
+        """Discount as a percent of the pre-discount line total (100 = free sample)."""
+        base = self.line_items_price
+        if base is None and self.line_items:
+            base = sum((li.price * li.quantity for li in self.line_items), Decimal("0"))
+        if not base:
+            return None
+        return (self.total_discounts / base * 100).quantize(Decimal("0.01"))
+
+    def snapshot(self) -> dict[str, Any]:
+        """A JSON-safe copy stored with the request (what the approver saw)."""
+        return {
+            "gid": self.gid,
+            "legacy_id": self.legacy_id,
+            "name": self.name,
+            "currency": self.currency,
+            "total_price": str(self.total_price),
+            "total_discounts": str(self.total_discounts),
+            "customer_name": self.customer_name,
+            "customer_email": self.customer_email,
+            "source_name": self.source_name,
+            "shipping_country": self.shipping_country,
+            "line_items": [
+                {"title": li.title, "quantity": li.quantity, "price": str(li.price), "sku": li.sku}
+                for li in self.line_items
+            ],
+        }
+
+
+def _money(value: Any, what: str) -> Decimal:
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError) as exc:
+        raise OrderPayloadError(f"{what} is not a number: {value!r}") from exc
+
+
+def _tags(value: Any) -> tuple[str, ...]:
+    # REST sends "a, b"; GraphQL sends ["a", "b"]. Shopify compares tags case-insensitively.
+    if value is None:
+        return ()
+    parts = value.split(",") if isinstance(value, str) else list(value)
+    return tuple(t.strip() for t in parts if t and t.strip())
+
+
+def _name(customer: dict[str, Any]) -> str | None:
+    full = " ".join(p for p in (customer.get("first_name"), customer.get("last_name")) if p)
+    return full or customer.get("email")
+
+
+def from_webhook(body: dict[str, Any]) -> OrderFacts:
+    """Facts from an `orders/create`-style REST body."""
+    if not isinstance(body, dict) or "id" not in body:
+        raise OrderPayloadError("order payload has no `id`")
+    legacy = str(body["id"])
+    customer = body.get("customer") or {}
+    shipping = body.get("shipping_address") or {}
+    items = tuple(
+        LineItem(
+            title=str(li.get("title") or li.get("name") or "item"),
+            quantity=int(li.get("quantity") or 0),
+            price=_money(li.get("price") or "0", "line item price"),
+            sku=li.get("sku") or None,
+            vendor=li.get("vendor") or None,
+            product_type=li.get("product_type") or None,
+        )
+        for li in body.get("line_items") or []
+    )
+    orders_count = customer.get("orders_count")
+    return OrderFacts(
+        gid=body.get("admin_graphql_api_id") or f"gid://shopify/Order/{legacy}",
+        legacy_id=legacy,
+        name=str(body.get("name") or f"#{body.get('order_number', legacy)}"),
+        currency=str(body.get("currency") or "USD"),
+        total_price=_money(body.get("total_price") or "0", "total_price"),
+        subtotal_price=_money(body["subtotal_price"], "subtotal_price") if body.get("subtotal_price") else None,
+        line_items_price=(
+            _money(body["total_line_items_price"], "total_line_items_price")
+            if body.get("total_line_items_price")
+            else None
+        ),
+        total_discounts=_money(body.get("total_discounts") or "0", "total_discounts"),
+        discount_codes=tuple(str(d.get("code")) for d in body.get("discount_codes") or [] if d.get("code")),
+        order_tags=_tags(body.get("tags")),
+        customer_tags=_tags(customer.get("tags")),
+        customer_name=_name(customer) if customer else None,
+        customer_email=customer.get("email") or body.get("email") or None,
+        customer_orders_count=int(orders_count) if orders_count is not None else None,
+        source_name=body.get("source_name"),
+        shipping_country=shipping.get("country_code") or shipping.get("country"),
+        note_attributes={str(a.get("name")): str(a.get("value")) for a in body.get("note_attributes") or []},
+        financial_status=body.get("financial_status"),
+        line_items=items,
+        created_at=body.get("created_at"),
+        staff_user_id=str(body["user_id"]) if body.get("user_id") else None,
+    )

@@ -1,0 +1,1 @@
+"""Pure Block Kit builders, Slack id enums and typed button values."""

@@ -1,0 +1,1 @@
+"""Durable jobs: the worker that runs effects, and the periodic job list."""

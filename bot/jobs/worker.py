@@ -1,0 +1,135 @@
+"""The job worker: claims due jobs, runs their executors, and finishes, retries or buries them."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.jobs.errors import GiveUp, RetryLater
+from bot.shopify.client import ShopifyError, ShopifyTransientError
+from bot.shopify.throttle import backoff
+from storage import audit, jobs
+from storage.db import transaction
+from storage.models import Job
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+Apply = Callable[[AsyncSession], Awaitable[None]]
+Executor = Callable[["Runtime", Job], Awaitable[Apply | None]]
+OnDead = Callable[["Runtime", AsyncSession, Job, str], Awaitable[None]]
+
+
+def classify(exc: BaseException) -> tuple[bool, float | None, str]:
+    """(retryable, retry_after, message) for an executor's exception."""
+    if isinstance(exc, RetryLater):
+        return True, exc.retry_after, str(exc)
+    if isinstance(exc, ShopifyTransientError):
+        return True, None, str(exc)
+    if isinstance(exc, (GiveUp, ShopifyError)):
+        return False, None, str(exc)
+    # Unknown errors (a network hiccup, a bug) are retried; the attempt bound stops a bug looping.
+    return True, None, f"{type(exc).__name__}: {exc}"
+
+
+class Worker:
+    """Runs jobs from the jobs table; any number of workers may share one database."""
+
+    def __init__(self, rt: Runtime, executors: dict[str, Executor], on_dead: dict[str, OnDead],
+                 *, concurrency: int = 8, poll_s: float = 0.5, lease_s: float = 60.0,
+                 backoff_base_s: float = 1.0, backoff_max_s: float = 300.0):
+        self.rt = rt
+        self.executors = executors
+        self.on_dead = on_dead
+        self.concurrency = concurrency
+        self.poll_s = poll_s
+        self.lease_s = lease_s
+        self.backoff_base_s = backoff_base_s
+        self.backoff_max_s = backoff_max_s
+        self._wake = asyncio.Event()
+        self._running: set[asyncio.Task[Any]] = set()
+
+    def wake(self) -> None:
+        """Tell the worker new jobs were committed (it also polls, for other processes' jobs)."""
+        self._wake.set()
+
+    async def run_once(self) -> int:
+        """Claim one batch of due jobs and run them concurrently; returns how many ran."""
+        now = self.rt.now()
+        async with transaction(self.rt.sessions) as session:
+            batch = await jobs.claim(session, now=now, lease_s=self.lease_s, limit=self.concurrency)
+        if batch:
+            await asyncio.gather(*(self._run(job) for job in batch))
+        return len(batch)
+
+    async def run_forever(self) -> None:
+        """Loop until cancelled."""
+        while True:
+            try:
+                ran = await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the database went away for a moment: keep the worker alive
+                log.exception("worker: claiming jobs failed; retrying")
+                ran = 0
+            if ran:
+                continue
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_s)
+            except asyncio.TimeoutError:
+                pass
+
+    async def drain(self, *, max_rounds: int = 10_000) -> None:
+        """Run until no job is due now (demo, CLI and tests)."""
+        for _ in range(max_rounds):
+            if not await self.run_once():
+                return
+
+    async def _run(self, job: Job) -> None:
+        executor = self.executors.get(job.kind)
+        try:
+            if executor is None:
+                raise GiveUp(f"no executor for job kind {job.kind!r}")
+            apply = await executor(self.rt, job)
+            async with transaction(self.rt.sessions) as session:
+                if await jobs.finish(session, job=job, now=self.rt.now()) and apply is not None:
+                    await apply(session)
+            self.wake_if_enqueued()
+        except Exception as exc:  # every failure is recorded on the job row, none is lost
+            await self._failed(job, exc)
+
+    def wake_if_enqueued(self) -> None:
+        """Executors' apply steps may enqueue follow-up jobs; look again at once."""
+        self._wake.set()
+
+    def _retry_at(self, job: Job, now: datetime, retry_after: float | None) -> datetime:
+        if retry_after is not None:
+            return now + timedelta(seconds=retry_after)
+        return now + timedelta(seconds=backoff(job.attempts, self.backoff_base_s, self.backoff_max_s, random.random()))
+
+    async def _failed(self, job: Job, exc: Exception) -> None:
+        retryable, retry_after, message = classify(exc)
+        now = self.rt.now()
+        dead = not retryable or job.attempts >= job.max_attempts
+        log.warning("job %s %s attempt %s failed: %s%s", job.id, job.kind, job.attempts, message,
+                    " (dead)" if dead else "")
+        async with transaction(self.rt.sessions) as session:
+            await jobs.fail(session, job=job, now=now, error=message,
+                            retry_at=None if dead else self._retry_at(job, now, retry_after))
+            if dead:
+                await audit.append(session, at=now, actor="holdfast", kind="job.dead",
+                                   request_id=job.payload.get("request_id"),
+                                   data={"job_id": job.id, "kind": job.kind, "attempts": job.attempts, "error": message})
+                hook = self.on_dead.get(job.kind)
+                if hook:
+                    await hook(self.rt, session, job, message)
+        if dead:
+            self.wake()

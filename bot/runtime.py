@@ -1,0 +1,52 @@
+"""Runtime resources shared by handlers and jobs, built once by the composition root."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.approvals.policies import PolicyError, PolicySet, load_file
+from bot.clock import utcnow
+from bot.settings import Settings
+from bot.shopify.client import ShopifyClients
+
+if TYPE_CHECKING:
+    from bot.jobs.worker import Worker
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """Everything a handler or job needs: settings, database, policies, API clients, the clock."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    policies: PolicySet
+    slack: AsyncWebClient
+    shopify: ShopifyClients
+    now: Callable[[], datetime] = utcnow
+    worker: Worker | None = field(default=None)
+
+    def wake_worker(self) -> None:
+        """Nudge the in-process worker after committing jobs."""
+        if self.worker is not None:
+            self.worker.wake()
+
+    def reload_policies(self) -> list[str]:
+        """Reload the policy file; on error keep the last good policies and return the problems."""
+        try:
+            self.policies = load_file(self.settings.config_path)
+        except PolicyError as exc:
+            log.error("policy reload failed; keeping the policies in force:\n%s", exc)
+            return exc.problems
+        log.info("policies reloaded: %d policies, file hash %s", len(self.policies.policies), self.policies.file_hash[:12])
+        return []

@@ -1,0 +1,57 @@
+"""Settings: built once at start-up and passed down; nothing reads the environment at import time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _env(name: str) -> AliasChoices:
+    # Accept both the conventional name (SLACK_BOT_TOKEN) and the prefixed one (HOLDFAST_SLACK_BOT_TOKEN).
+    return AliasChoices(name, f"HOLDFAST_{name}")
+
+
+class Settings(BaseSettings):
+    """Everything holdfast needs to run; every external base URL is a field so tests can point it at the sandbox."""
+
+    model_config = SettingsConfigDict(env_prefix="HOLDFAST_", extra="ignore", populate_by_name=True)
+
+    database_url: str = Field("sqlite+aiosqlite:///holdfast.db", validation_alias=_env("DATABASE_URL"))
+    config_path: Path = Field(Path("holdfast.yml"), validation_alias=_env("CONFIG"))
+
+    slack_bot_token: SecretStr = Field(SecretStr(""), validation_alias=_env("SLACK_BOT_TOKEN"))
+    slack_signing_secret: SecretStr = Field(SecretStr(""), validation_alias=_env("SLACK_SIGNING_SECRET"))
+    slack_app_token: SecretStr = Field(SecretStr(""), validation_alias=_env("SLACK_APP_TOKEN"))
+    slack_api_url: str = Field("https://slack.com/api/", validation_alias=_env("SLACK_API_URL"))
+
+    shopify_api_secret: SecretStr = Field(SecretStr(""), validation_alias=_env("SHOPIFY_API_SECRET"))
+    # Accepted as well for a while after a secret rotation, so in-flight webhook retries still verify.
+    shopify_api_secret_previous: SecretStr = Field(SecretStr(""), validation_alias=_env("SHOPIFY_API_SECRET_PREVIOUS"))
+    shopify_api_version: str = "2025-04"
+    shopify_admin_url: str = Field(
+        "https://{shop}/admin/api/{version}/graphql.json", validation_alias=_env("SHOPIFY_ADMIN_URL")
+    )
+    # "shop.myshopify.com=shpat_…" pairs, comma separated: the shops this install serves.
+    shopify_shops: str = Field("", validation_alias=_env("SHOPIFY_SHOPS"))
+    shopify_timeout_s: float = 10.0
+
+    host: str = "0.0.0.0"
+    port: int = Field(3000, validation_alias=AliasChoices("PORT", "HOLDFAST_PORT"))
+    run_worker: bool = True
+    worker_concurrency: int = 8
+    worker_poll_s: float = 0.5
+    job_max_attempts: int = 8
+    job_backoff_base_s: float = 1.0
+    job_backoff_max_s: float = 300.0
+    job_lease_s: float = 60.0
+    hold_max_attempts: int = 6  # fulfillment orders may appear a little after the order
+
+    def shops(self) -> dict[str, str]:
+        """Parse `shopify_shops` into {domain: access token}."""
+        out: dict[str, str] = {}
+        for pair in filter(None, (p.strip() for p in self.shopify_shops.split(","))):
+            domain, _, token = pair.partition("=")
+            out[domain.strip()] = token.strip()
+        return out

@@ -1,0 +1,1 @@
+"""Shopify Admin GraphQL: documents, pure throttle maths, and the async client."""

@@ -1,0 +1,162 @@
+"""Async Admin GraphQL client: one per shop, cost-aware throttling, retries on 5xx/THROTTLED/timeouts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+
+from bot.shopify.throttle import Bucket, backoff, from_extensions, requested_cost
+
+log = logging.getLogger(__name__)
+DEFAULT_COST = 10.0  # a mutation's price; queries report theirs after the first call
+
+
+class ShopifyError(Exception):
+    """A call that failed for good (bad query, auth); retrying will not help."""
+
+
+class ShopifyTransientError(ShopifyError):
+    """5xx, timeout or THROTTLED after our own retries: the job should try again later."""
+
+
+@dataclass
+class Result:
+    """A GraphQL reply: `data`, the first root field's `userErrors`, and what it cost."""
+
+    data: dict[str, Any]
+    extensions: dict[str, Any] = field(default_factory=dict)
+
+    def root(self, name: str) -> dict[str, Any]:
+        """The payload of root field `name` (never None)."""
+        return self.data.get(name) or {}
+
+    def user_errors(self, name: str) -> list[dict[str, Any]]:
+        """The userErrors of root field `name`."""
+        return self.root(name).get("userErrors") or []
+
+
+class ShopifyClient:
+    """Talks to one shop's Admin GraphQL endpoint."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        *,
+        shop: str,
+        token: str,
+        url: str,
+        timeout_s: float = 10.0,
+        max_tries: int = 5,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ):
+        self.shop = shop
+        self._session = session
+        self._token = token
+        self._url = url
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._max_tries = max_tries
+        self._clock = clock
+        self._sleep = sleep
+        self._bucket: Bucket | None = None
+        self._costs: dict[str, float] = {}
+        self._lock = asyncio.Lock()
+        self.throttled_replies = 0
+
+    async def _reserve(self, cost: float) -> None:
+        # Serialised so concurrent callers queue for the bucket instead of all being THROTTLED.
+        async with self._lock:
+            if self._bucket is None:
+                return
+            wait = self._bucket.wait_for(cost, self._clock())
+            if wait > 0:
+                await self._sleep(wait)
+            self._bucket = self._bucket.spend(cost, self._clock())
+
+    async def _post(self, body: dict[str, Any]) -> tuple[int, Any]:
+        headers = {"X-Shopify-Access-Token": self._token, "Content-Type": "application/json"}
+        async with self._session.post(self._url, json=body, headers=headers, timeout=self._timeout) as resp:
+            text = await resp.text()
+            try:
+                return resp.status, json.loads(text) if text else None
+            except json.JSONDecodeError:
+                return resp.status, None
+
+    async def execute(self, document: str, variables: dict[str, Any], *, name: str) -> Result:
+        """Run one operation; waits for the bucket, retries transient failures, raises ShopifyError."""
+        last = "no attempt"
+        for attempt in range(1, self._max_tries + 1):
+            await self._reserve(self._costs.get(name, DEFAULT_COST))
+            try:
+                status, reply = await self._post({"query": document, "variables": variables, "operationName": name})
+            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                last = f"{type(exc).__name__}: {exc}".strip(": ")
+                await self._sleep(backoff(attempt, 0.2, 5.0, random.random()))
+                continue
+            if status in (401, 403, 404):
+                raise ShopifyError(f"{self.shop}: HTTP {status} from Shopify (check the access token and scopes)")
+            if status == 429 or status >= 500 or reply is None:
+                last = f"HTTP {status}"
+                await self._sleep(backoff(attempt, 0.2, 5.0, random.random()))
+                continue
+            extensions = reply.get("extensions") or {}
+            now = self._clock()
+            bucket = from_extensions(extensions, now)
+            if bucket:
+                self._bucket = bucket
+            cost = requested_cost(extensions)
+            if cost is not None:
+                self._costs[name] = cost
+            errors = reply.get("errors")
+            if errors and any((e.get("extensions") or {}).get("code") == "THROTTLED" for e in errors):
+                self.throttled_replies += 1
+                last = "THROTTLED"
+                wait = bucket.wait_for(cost or self._costs.get(name, DEFAULT_COST), now) if bucket else 1.0
+                await self._sleep(max(wait, 0.05))
+                continue
+            if errors:
+                raise ShopifyError(f"{self.shop}: {name}: {errors if isinstance(errors, str) else errors[0].get('message')}")
+            return Result(reply.get("data") or {}, extensions)
+        raise ShopifyTransientError(f"{self.shop}: {name}: gave up after {self._max_tries} tries ({last})")
+
+
+class ShopifyClients:
+    """One client per shop, sharing an aiohttp session; tokens come from a loader (the shop table)."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession | None,
+        *,
+        url_template: str,
+        api_version: str,
+        token_for: Callable[[str], Awaitable[str | None]],
+        timeout_s: float = 10.0,
+    ):
+        self.session = session  # set by the composition root once the event loop runs
+        self._template = url_template
+        self._version = api_version
+        self._token_for = token_for
+        self._timeout_s = timeout_s
+        self._clients: dict[str, ShopifyClient] = {}
+
+    async def get(self, shop: str) -> ShopifyClient:
+        """The client for `shop`; raises ShopifyError for a shop we have no token for."""
+        client = self._clients.get(shop)
+        if client is None:
+            if self.session is None:
+                raise ShopifyError("the HTTP session is not started")
+            token = await self._token_for(shop)
+            if not token:
+                raise ShopifyError(f"{shop}: no access token configured (set SHOPIFY_SHOPS)")
+            url = self._template.format(shop=shop, version=self._version)
+            client = ShopifyClient(self.session, shop=shop, token=token, url=url, timeout_s=self._timeout_s)
+            self._clients[shop] = client
+        return client

@@ -1,0 +1,73 @@
+"""The jobs table: enqueue in the caller's transaction, claim with SKIP LOCKED, finish or retry."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, or_, update
+from sqlalchemy.orm import aliased
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Job
+
+ACTIVE = ("pending", "running")
+
+
+def enqueue(session: AsyncSession, *, kind: str, key: str, now: datetime, payload: dict[str, Any] | None = None,
+            run_at: datetime | None = None, max_attempts: int = 8) -> Job:
+    """Add a job to the caller's transaction (the outbox half of a state change)."""
+    job = Job(kind=kind, key=key, payload=payload or {}, run_at=run_at or now, max_attempts=max_attempts,
+              created_at=now, updated_at=now)
+    session.add(job)
+    return job
+
+
+async def claim(session: AsyncSession, *, now: datetime, lease_s: float, limit: int) -> list[Job]:
+    """Lease up to `limit` due jobs whose earlier same-key jobs are finished."""
+    earlier = aliased(Job)
+    blocked = exists().where(and_(earlier.key == Job.key, earlier.id < Job.id, col(earlier.status).in_(ACTIVE)))
+    due = or_(and_(Job.status == "pending", col(Job.run_at) <= now),
+              and_(Job.status == "running", col(Job.lease_until) < now))
+    query = (select(Job).where(due, ~blocked).order_by(col(Job.run_at), col(Job.id)).limit(limit)
+             .with_for_update(skip_locked=True, of=Job))
+    jobs = list((await session.exec(query)).all())
+    for job in jobs:
+        job.status, job.attempts = "running", job.attempts + 1
+        job.lease_until, job.updated_at = now + timedelta(seconds=lease_s), now
+        session.add(job)
+    await session.flush()
+    return jobs
+
+
+async def finish(session: AsyncSession, *, job: Job, now: datetime) -> bool:
+    """Mark a claimed job done; False if our lease was lost (someone else owns it now)."""
+    result = await session.exec(
+        update(Job).where(col(Job.id) == job.id, Job.status == "running", Job.attempts == job.attempts)
+        .values(status="done", lease_until=None, updated_at=now, last_error=None)
+    )
+    return result.rowcount == 1
+
+
+async def fail(session: AsyncSession, *, job: Job, now: datetime, error: str, retry_at: datetime | None) -> str:
+    """Reschedule a failed job at `retry_at`, or bury it as dead when None; returns the new status."""
+    status = "pending" if retry_at is not None else "dead"
+    await session.exec(
+        update(Job).where(col(Job.id) == job.id, Job.status == "running", Job.attempts == job.attempts)
+        .values(status=status, run_at=retry_at or now, lease_until=None, updated_at=now, last_error=error[:2000])
+    )
+    return status
+
+
+async def next_run_at(session: AsyncSession) -> datetime | None:
+    """When the earliest pending job is due (for the worker's sleep)."""
+    return (await session.exec(select(Job.run_at).where(Job.status == "pending").order_by(col(Job.run_at)).limit(1))).first()
+
+
+async def counts(session: AsyncSession) -> dict[str, int]:
+    """Jobs by status."""
+    from sqlalchemy import func
+
+    rows = (await session.exec(select(Job.status, func.count()).group_by(Job.status))).all()
+    return {status: n for status, n in rows}

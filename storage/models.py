@@ -1,0 +1,106 @@
+"""SQLModel tables. Datetimes are timezone-aware UTC (SQLModel stores them as UTC on every backend)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class Shop(SQLModel, table=True):
+    """A Shopify shop this install serves."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    domain: str = Field(max_length=255, unique=True)
+    access_token: str = Field(max_length=255)
+    created_at: datetime
+
+
+class ApprovalRequest(SQLModel, table=True):
+    """One flagged order waiting for (or past) a decision; `version` is the compare-and-set guard."""
+
+    __tablename__ = "approval_request"
+    __table_args__ = (UniqueConstraint("shop_domain", "order_gid", name="uq_request_order"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    shop_domain: str = Field(max_length=255, index=True)
+    order_gid: str = Field(max_length=255)
+    order_name: str = Field(max_length=64)
+    status: str = Field(max_length=16, index=True)
+    version: int = 0
+    policy_id: str = Field(max_length=128)
+    policy_hash: str = Field(max_length=64)
+    reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    order_snapshot: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    requester: str | None = Field(default=None, max_length=64)
+    channel: str = Field(max_length=64)
+    message_ts: str | None = Field(default=None, max_length=32)
+    hold_state: str = Field(default="pending", max_length=16)
+    hold_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    hold_error: str | None = Field(default=None, sa_column=Column(Text))
+    decided_by: str | None = Field(default=None, max_length=64)
+    decided_at: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class Decision(SQLModel, table=True):
+    """One vote on a request."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="approval_request.id", index=True)
+    user_id: str = Field(max_length=64)
+    vote: str = Field(max_length=16)
+    fields: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    at: datetime
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only, hash-chained record of every step; `hash` covers the row and the previous hash."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime
+    shop_domain: str | None = Field(default=None, max_length=255)
+    request_id: int | None = Field(default=None, index=True)
+    actor: str = Field(max_length=64)
+    kind: str = Field(max_length=64)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64, unique=True)
+
+
+class WebhookReceipt(SQLModel, table=True):
+    """A Shopify delivery we accepted; the unique ids make a redelivery a no-op."""
+
+    __tablename__ = "webhook_receipt"
+    __table_args__ = (UniqueConstraint("topic", "event_id", name="uq_receipt_event"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    webhook_id: str = Field(max_length=128, unique=True)
+    event_id: str | None = Field(default=None, max_length=128)
+    topic: str = Field(max_length=128)
+    shop_domain: str = Field(max_length=255)
+    received_at: datetime
+
+
+class Job(SQLModel, table=True):
+    """A durable side effect (transactional outbox); jobs sharing a `key` run in id order."""
+
+    __table_args__ = (Index("ix_job_due", "status", "run_at"), Index("ix_job_key", "key", "id"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=64)
+    key: str = Field(max_length=128)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="pending", max_length=16)
+    run_at: datetime
+    attempts: int = 0
+    max_attempts: int = 8
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    lease_until: datetime | None = None
+    created_at: datetime
+    updated_at: datetime

@@ -1,0 +1,89 @@
+"""Approval requests and decisions: small keyword-only queries; decisions are compare-and-set."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import ApprovalRequest, Decision, Shop
+
+
+async def get(session: AsyncSession, *, request_id: int) -> ApprovalRequest | None:
+    """One request by id."""
+    return await session.get(ApprovalRequest, request_id)
+
+
+async def by_order(session: AsyncSession, *, shop: str, order_gid: str) -> ApprovalRequest | None:
+    """The request for an order, if any."""
+    query = select(ApprovalRequest).where(ApprovalRequest.shop_domain == shop, ApprovalRequest.order_gid == order_gid)
+    return (await session.exec(query)).first()
+
+
+async def create(session: AsyncSession, **values: Any) -> ApprovalRequest:
+    """Insert a request (the caller checked there is none for the order)."""
+    row = ApprovalRequest(**values)
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def compare_and_set(session: AsyncSession, *, request_id: int, version: int, status: str,
+                          decided_by: str, now: datetime) -> bool:
+    """Move a pending request at `version` to `status`; False if someone changed it first."""
+    result = await session.exec(
+        update(ApprovalRequest)
+        .where(col(ApprovalRequest.id) == request_id, ApprovalRequest.version == version,
+               ApprovalRequest.status == "pending")
+        .values(status=status, version=version + 1, decided_by=decided_by, decided_at=now, updated_at=now)
+    )
+    return result.rowcount == 1
+
+
+async def add_decision(session: AsyncSession, *, request_id: int, user_id: str, vote: str, now: datetime,
+                       fields: dict[str, Any] | None = None) -> Decision:
+    """Record one vote."""
+    row = Decision(request_id=request_id, user_id=user_id, vote=vote, fields=fields or {}, at=now)
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def set_message(session: AsyncSession, *, request_id: int, channel: str, ts: str, now: datetime) -> None:
+    """Remember where the request message lives."""
+    await session.exec(update(ApprovalRequest).where(col(ApprovalRequest.id) == request_id)
+                          .values(channel=channel, message_ts=ts, updated_at=now))
+
+
+async def set_hold(session: AsyncSession, *, request_id: int, state: str, now: datetime,
+                   hold_ids: list[str] | None = None, error: str | None = None) -> None:
+    """Record the hold's state (and our hold ids when placed)."""
+    values: dict[str, Any] = {"hold_state": state, "hold_error": error, "updated_at": now}
+    if hold_ids is not None:
+        values["hold_ids"] = hold_ids
+    await session.exec(update(ApprovalRequest).where(col(ApprovalRequest.id) == request_id).values(**values))
+
+
+async def pending(session: AsyncSession, *, limit: int = 100) -> list[ApprovalRequest]:
+    """Pending requests, oldest first."""
+    query = (select(ApprovalRequest).where(ApprovalRequest.status == "pending")
+             .order_by(col(ApprovalRequest.created_at)).limit(limit))
+    return list((await session.exec(query)).all())
+
+
+async def shop_token(session: AsyncSession, *, domain: str) -> str | None:
+    """The access token of a configured shop."""
+    return (await session.exec(select(Shop.access_token).where(Shop.domain == domain))).first()
+
+
+async def upsert_shop(session: AsyncSession, *, domain: str, token: str, now: datetime) -> None:
+    """Create or refresh a shop from configuration."""
+    shop = (await session.exec(select(Shop).where(Shop.domain == domain))).first()
+    if shop is None:
+        session.add(Shop(domain=domain, access_token=token, created_at=now))
+    elif shop.access_token != token:
+        shop.access_token = token
+        session.add(shop)

@@ -1,0 +1,47 @@
+"""Shared fixtures: a fresh database per test (SQLite, or PostgreSQL when DATABASE_URL says so)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from storage.db import normalise_url
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def shared_file(*parts: str) -> Path:
+    """A file from ../shared, or skip the test saying why."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} not found: ../shared (the project's shared test data) is absent")
+    return path
+
+
+@pytest.fixture
+async def database_url(tmp_path):
+    """A database nobody else uses: a temp SQLite file, or a new PostgreSQL database dropped afterwards."""
+    base = os.environ.get("DATABASE_URL", "")
+    if not base.startswith(("postgres", "postgresql")):
+        yield f"sqlite+aiosqlite:///{tmp_path / 'holdfast.db'}"
+        return
+    import asyncpg
+
+    url = make_url(normalise_url(base))
+    admin_dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    name = f"holdfast_test_{uuid.uuid4().hex[:12]}"
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    yield url.set(database=name).render_as_string(hide_password=False)
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
