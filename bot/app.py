@@ -44,7 +44,10 @@ def build_runtime(settings: Settings, *, now: Callable[[], datetime] = utcnow,
         engine=engine,
         sessions=sessions,
         policies=policies or load_file(settings.config_path),
-        slack=AsyncWebClient(token=settings.slack_bot_token.get_secret_value() or None, base_url=settings.slack_api_url),
+        # No client-side retries: a blind retry of a timed-out chat.postMessage can double-post. Jobs retry
+        # instead, and look for the message before posting again.
+        slack=AsyncWebClient(token=settings.slack_bot_token.get_secret_value() or None, base_url=settings.slack_api_url,
+                             timeout=int(settings.slack_timeout_s), retry_handlers=[]),
         shopify=ShopifyClients(None, url_template=settings.shopify_admin_url, api_version=settings.shopify_api_version,
                                token_for=token_for, timeout_s=settings.shopify_timeout_s),
         now=now,
@@ -56,9 +59,10 @@ def build_runtime(settings: Settings, *, now: Callable[[], datetime] = utcnow,
 
 
 @contextlib.asynccontextmanager
-async def resources(rt: Runtime, *, auto_migrate: bool | None = None) -> AsyncIterator[None]:
+async def resources(rt: Runtime) -> AsyncIterator[None]:
     """Database (migrated on SQLite), configured shops, and the shared HTTP session."""
-    if auto_migrate if auto_migrate is not None else is_sqlite(rt.engine):
+    auto = rt.settings.auto_migrate
+    if auto if auto is not None else is_sqlite(rt.engine):
         await migrate(rt.engine)
     async with transaction(rt.sessions) as session:
         for domain, token in rt.settings.shops().items():
@@ -85,7 +89,7 @@ async def worker_task(rt: Runtime) -> AsyncIterator[None]:
 
 
 def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow, policies: PolicySet | None = None,
-               run_worker: bool | None = None) -> web.Application:
+               run_worker: bool | None = None, socket_mode: bool = False) -> web.Application:
     """The aiohttp app: /slack/events (bolt), /shopify/webhooks, /healthz, /metrics."""
     rt = build_runtime(settings, now=now, policies=policies)
     bolt = build_bolt(rt)
@@ -117,7 +121,20 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow, poli
         async with worker_task(rt):
             yield
 
+    async def _socket_mode(_: web.Application) -> AsyncIterator[None]:
+        # Slack over a websocket: no public URL needed; the handler reconnects by itself.
+        from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+        handler = AsyncSocketModeHandler(bolt, settings.slack_app_token.get_secret_value())
+        await handler.connect_async()
+        try:
+            yield
+        finally:
+            await handler.close_async()
+
     app.cleanup_ctx.append(_resources)
     if settings.run_worker if run_worker is None else run_worker:
         app.cleanup_ctx.append(_worker)
+    if socket_mode:
+        app.cleanup_ctx.append(_socket_mode)
     return app

@@ -36,7 +36,10 @@ class Settings(BaseSettings):
     # "shop.myshopify.com=shpat_…" pairs, comma separated: the shops this install serves.
     shopify_shops: str = Field("", validation_alias=_env("SHOPIFY_SHOPS"))
     shopify_timeout_s: float = 10.0
+    slack_timeout_s: float = 10.0
 
+    # None: migrate at start on SQLite only (PostgreSQL deploys run `holdfast migrate` as a release step).
+    auto_migrate: bool | None = None
     host: str = "0.0.0.0"
     port: int = Field(3000, validation_alias=AliasChoices("PORT", "HOLDFAST_PORT"))
     run_worker: bool = True

@@ -18,6 +18,10 @@ def build_bolt(rt: Runtime) -> AsyncApp:
         client=rt.slack,
         signing_secret=rt.settings.slack_signing_secret.get_secret_value(),
         raise_error_for_unhandled_request=False,
+        # Answer Slack only once the listener has committed: a 200 then means the click is durably
+        # recorded (a crash right after an early ack would lose it). Listeners only touch the database
+        # (milliseconds) or open a modal, well inside Slack's 3-second window.
+        process_before_response=True,
     )
 
     @app.error

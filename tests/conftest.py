@@ -11,7 +11,8 @@ from sqlalchemy.engine import make_url
 
 from storage.db import normalise_url
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+ROOT_DIR = Path(__file__).resolve().parents[1]
+SHARED = ROOT_DIR.parent / "shared"
 
 
 def shared_file(*parts: str) -> Path:
@@ -45,3 +46,13 @@ async def database_url(tmp_path):
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await conn.close()
+
+
+@pytest.fixture(scope="session")
+def shopify_schema():
+    """Shopify's real Admin GraphQL schema (2025-04), parsed once per run."""
+    from graphql import build_schema
+
+    # assume_valid: Shopify's own SDL trips graphql-core 3.3's stricter deprecation-consistency rule
+    # (e.g. a deprecated Node.id implementation); documents are still fully validated against it.
+    return build_schema(shared_file("shopify", "admin-2025-04.graphql").read_text(encoding="utf-8"), assume_valid=True)

@@ -32,6 +32,12 @@ class Approvers(BaseModel):
             raise ValueError(f"not Slack user ids (U… or W…): {', '.join(map(str, bad))}")
         return v
 
+    @model_validator(mode="after")
+    def _someone(self) -> Approvers:
+        if not self.users:
+            raise ValueError("at least one approver is required")
+        return self
+
 
 class Tags(BaseModel):
     """Order tags set while pending and after each outcome."""
@@ -73,8 +79,6 @@ class Policy(BaseModel):
 
     @model_validator(mode="after")
     def _compile(self) -> Policy:
-        if not self.approvers.users:
-            raise ValueError("approvers.users: at least one approver is required")
         self.condition = parse(self.when)
         return self
 

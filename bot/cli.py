@@ -1,0 +1,177 @@
+"""The `holdfast` command: serve, worker, migrate, check, demo, sandbox, audit."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from bot.approvals.policies import PolicyError, load_file
+from bot.settings import Settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = Settings()
+    if getattr(args, "config", None):
+        settings = settings.model_copy(update={"config_path": Path(args.config)})
+    return settings
+
+
+def _fail(lines: list[str], hint: str) -> int:
+    for line in lines:
+        print(line, file=sys.stderr)
+    print(hint, file=sys.stderr)
+    return 2
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Run the web app (Slack + Shopify webhooks) and, unless --no-worker, the job worker."""
+    from aiohttp import web
+
+    from bot.app import create_app
+
+    settings = _settings(args)
+    if args.socket_mode and not settings.slack_app_token.get_secret_value():
+        return _fail(["--socket-mode needs SLACK_APP_TOKEN (an xapp-… app-level token with connections:write)."],
+                     "Create one under Basic Information → App-Level Tokens, then export SLACK_APP_TOKEN.")
+    try:
+        app = create_app(settings, run_worker=not args.no_worker, socket_mode=args.socket_mode)
+    except PolicyError as exc:
+        return _fail(exc.problems, f"Fix {settings.config_path} (see `holdfast check`) and start again.")
+    web.run_app(app, host=args.host or settings.host, port=args.port or settings.port, print=None)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Run only the job worker (the Procfile's `worker`)."""
+    from bot.app import build_runtime, resources
+
+    settings = _settings(args)
+    try:
+        rt = build_runtime(settings)
+    except PolicyError as exc:
+        return _fail(exc.problems, f"Fix {settings.config_path} and start again.")
+
+    async def run() -> None:
+        async with resources(rt):
+            await rt.worker.run_forever()
+
+    try:
+        asyncio.run(run())
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    """Apply database migrations (the Procfile's `release`)."""
+    from storage.db import current_revision, make_engine, migrate
+
+    settings = _settings(args)
+
+    async def run() -> str | None:
+        engine = make_engine(settings.database_url)
+        try:
+            await migrate(engine)
+            return await current_revision(engine)
+        finally:
+            await engine.dispose()
+
+    print(f"database at revision {asyncio.run(run())}")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Validate the policy file; one line per problem, non-zero exit when invalid."""
+    settings = _settings(args)
+    try:
+        policies = load_file(settings.config_path)
+    except PolicyError as exc:
+        return _fail(exc.problems, f"{len(exc.problems)} problem(s); nothing was changed.")
+    for p in policies.policies:
+        state = "" if p.enabled else " (disabled)"
+        print(f"ok  {p.id}{state}: priority {p.priority}, channel {p.channel}, {len(p.approvers.users)} approver(s)")
+    print(f"{settings.config_path}: {len(policies.policies)} policies, file hash {policies.file_hash[:12]}")
+    return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    """Walk the audit hash chain."""
+    from storage import audit
+    from storage.db import make_engine, make_sessionmaker
+
+    settings = _settings(args)
+
+    async def run() -> audit.Verification:
+        engine = make_engine(settings.database_url)
+        try:
+            async with make_sessionmaker(engine)() as session:
+                return await audit.verify(session)
+        finally:
+            await engine.dispose()
+
+    result = asyncio.run(run())
+    if not result.ok:
+        print(f"BROKEN at audit row {result.broken_id}: {result.problem}. "
+              f"{result.count} rows before it verify; last good hash {result.head}", file=sys.stderr)
+        return 1
+    print(f"ok: {result.count} audit rows, head hash {result.head}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Run the self-contained demo (sandbox + bot, no credentials)."""
+    from bot.demo import run_demo
+
+    return asyncio.run(run_demo(verbose=args.verbose))
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    """Run the Slack and Shopify stand-ins on local ports for development."""
+    from bot.devstack import run_sandbox
+
+    return asyncio.run(run_sandbox(shopify_port=args.shopify_port, slack_port=args.slack_port,
+                                   bot_url=args.bot_url))
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser."""
+    p = argparse.ArgumentParser(prog="holdfast", description="Slack-first approval workflows for Shopify orders.")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("serve", help="run the web app and the worker")
+    s.add_argument("--host"), s.add_argument("--port", type=int)
+    s.add_argument("--socket-mode", action="store_true", help="Slack over Socket Mode (no public URL needed)")
+    s.add_argument("--no-worker", action="store_true", help="web only; run `holdfast worker` separately")
+    s.set_defaults(func=cmd_serve)
+    sub.add_parser("worker", help="run only the job worker").set_defaults(func=cmd_worker)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    c = sub.add_parser("check", help="validate the policy file")
+    c.add_argument("--config", help="policy file (default: HOLDFAST_CONFIG or holdfast.yml)")
+    c.set_defaults(func=cmd_check)
+    a = sub.add_parser("audit", help="audit log tools").add_subparsers(dest="audit_command", required=True)
+    a.add_parser("verify", help="walk the hash chain").set_defaults(func=cmd_audit_verify)
+    sub.add_parser("demo", help="self-contained demo: sandbox + bot, no credentials").set_defaults(func=cmd_demo)
+    sb = sub.add_parser("sandbox", help="run the Slack and Shopify stand-ins for local development")
+    sb.add_argument("--shopify-port", type=int, default=8081), sb.add_argument("--slack-port", type=int, default=8082)
+    sb.add_argument("--bot-url", default="http://127.0.0.1:3000", help="where the sandbox sends webhooks and clicks")
+    sb.set_defaults(func=cmd_sandbox)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `holdfast` console script."""
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not args.verbose:
+        for noisy in ("aiohttp.access", "slack_bolt", "alembic"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,220 @@
+"""ShopifySandbox: the store behind the fake Admin API, and the Python API tests drive it with."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from datetime import datetime, timezone
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from ..webhooks import send_shopify_webhook
+from .cost import LeakyBucket
+from .faults import Faults
+from .orders import build_order, copy_draft_into_order
+from .records import DraftOrder, Job, Product, ProductVariant, WebhookSubscription
+from .resolvers import install
+from .schema import API_VERSION, build_sandbox_schema
+from .server import make_app
+from .state import App, Customer, FulfillmentOrder, Hold, Ids, Order, Shop, money
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class ShopifySandbox:
+    """An in-memory Shopify with the Admin GraphQL API over real HTTP (see `make_app`)."""
+
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        bucket_size: float = 1000.0,
+        restore_rate: float = 50.0,
+        *,
+        now: Callable[[], datetime] = _utc_now,
+        api_versions: Iterable[str] = (API_VERSION,),
+        job_reads_until_done: int = 1,
+    ) -> None:
+        self.clock = clock  # monotonic seconds, for the cost bucket
+        self.now = now  # wall-clock time, for createdAt/updatedAt
+        self.bucket_size = bucket_size
+        self.restore_rate = restore_rate
+        self.api_versions = set(api_versions)
+        self.job_reads_until_done = job_reads_until_done
+        self.schema = install(build_sandbox_schema())
+        self.ids = Ids()
+        self.faults = Faults()
+        self.shops: dict[str, Shop] = {}
+        self.apps: dict[str, App] = {}
+        self.orders: dict[str, Order] = {}
+        self.fulfillment_orders: dict[str, FulfillmentOrder] = {}
+        self.customers: dict[str, Customer] = {}
+        self.products: dict[str, Product] = {}
+        self.variants: dict[str, ProductVariant] = {}
+        self.draft_orders: dict[str, DraftOrder] = {}
+        self.jobs: dict[str, Job] = {}
+        self.webhook_subscriptions: dict[str, WebhookSubscription] = {}
+        self.calls: list[dict[str, Any]] = []
+        self.mutations: list[tuple[str, str]] = []  # (root field, FO gid) of each successful hold/release
+        self.webhook_deliveries: list[dict[str, Any]] = []
+        self._buckets: dict[tuple[str, str], LeakyBucket] = {}
+        self._index: dict[str, tuple[Any, str, Order | None]] = {}  # gid -> (object, shop, FO-lag gate)
+
+    # --- shops, apps and the cost bucket -------------------------------------------------
+    def add_shop(self, domain: str, access_token: str, webhook_url: str | None = None,
+                 webhook_secret: str = "whsec", *, currency: str = "USD", name: str = "") -> Shop:
+        """Create a shop reachable with `access_token` (whose app is named after the token)."""
+        shop = Shop(domain, self.ids.next("Shop")[0], webhook_secret, webhook_url, currency, name)
+        shop.tokens[access_token] = access_token
+        self.shops[domain] = shop
+        self.register(shop, domain)
+        return shop
+
+    def add_access_token(self, domain: str, access_token: str, app: str | None = None) -> None:
+        """Let another app (default: named after its token) call the shop's API."""
+        self.shops[domain].tokens[access_token] = app or access_token
+
+    def app(self, name: str) -> App:
+        """The App record for an app name (created on first use)."""
+        if name not in self.apps:
+            self.apps[name] = App(name, self.ids.next("App")[0])
+        return self.apps[name]
+
+    def bucket(self, domain: str, app: str) -> LeakyBucket:
+        """The cost bucket of one app on one shop."""
+        key = (domain, app)
+        if key not in self._buckets:
+            self._buckets[key] = LeakyBucket(self.bucket_size, self.restore_rate, self.bucket_size, self.clock())
+        return self._buckets[key]
+
+    # --- the id index --------------------------------------------------------------------
+    def register(self, obj: Any, domain: str, gate: Order | None = None) -> None:
+        """Make `obj` findable by gid within `domain` (hidden while `gate`'s FOs lag)."""
+        self._index[obj.gid] = (obj, domain, gate)
+
+    def unregister(self, gid: str) -> None:
+        """Forget an object's gid (it was deleted)."""
+        self._index.pop(gid, None)
+
+    def lookup(self, gid: str, domain: str) -> tuple[Any, Order | None] | None:
+        """(object, gate) for a gid owned by `domain`, or None."""
+        found = self._index.get(gid)
+        if found is None or found[1] != domain:
+            return None
+        return found[0], found[2]
+
+    def register_fulfillment_order(self, fo: FulfillmentOrder) -> None:
+        """Attach a (new) FO to its order and index it and its line items."""
+        if fo not in fo.order.fulfillment_orders:
+            fo.order.fulfillment_orders.append(fo)
+        self.fulfillment_orders[fo.gid] = fo
+        self.register(fo, fo.order.shop, fo.order)
+        for line in fo.line_items:
+            self.register(line, fo.order.shop, fo.order)
+
+    # --- orders, customers, products -----------------------------------------------------
+    def create_order(self, shop: str, **details: Any) -> Order:
+        """Create an order (see `orders.build_order` for the keywords); delivers no webhook."""
+        return build_order(self, self.shops[shop], **details)
+
+    def order_from_draft(self, draft: DraftOrder, now: datetime) -> Order:
+        """The paid order a completed draft becomes."""
+        return copy_draft_into_order(self, draft, now)
+
+    def order_by_name(self, shop: str, name: str) -> Order | None:
+        """An order by its name ("#1001")."""
+        return next((o for o in self.orders.values() if o.shop == shop and o.name == name), None)
+
+    def find_customer(self, shop: str, email: str | None) -> Customer | None:
+        """The shop's customer with this email (case-insensitive), if any."""
+        if not email:
+            return None
+        return next((c for c in self.customers.values()
+                     if c.shop == shop and (c.email or "").lower() == email.lower()), None)
+
+    def add_product(self, shop: str, title: str, *, vendor: str = "", product_type: str = "",
+                    tags: Iterable[str] = (), variants: Iterable[dict[str, Any]] = ({},)) -> Product:
+        """Create a product; each variant dict may give title, sku, price, inventory_quantity."""
+        legacy, gid = self.ids.next("Product")
+        product = Product(gid, legacy, shop, title, vendor, product_type, list(tags))
+        for spec in variants:
+            v_legacy, v_gid = self.ids.next("ProductVariant")
+            variant = ProductVariant(v_gid, v_legacy, product, spec.get("title", "Default Title"), spec.get("sku"),
+                                     money(spec.get("price", "0.00")), int(spec.get("inventory_quantity", 0)),
+                                     self.now(), self.now())
+            product.variants.append(variant)
+            self.variants[v_gid] = variant
+            self.register(variant, shop)
+        self.products[gid] = product
+        self.register(product, shop)
+        return product
+
+    # --- holds ----------------------------------------------------------------------------
+    def add_hold(self, fo: FulfillmentOrder, hold: Hold, now: datetime) -> None:
+        """Put `hold` on `fo` (status ON_HOLD)."""
+        fo.holds.append(hold)
+        fo.status = "ON_HOLD"
+        fo.updated_at = fo.order.updated_at = now
+        self.register(hold, fo.order.shop, fo.order)
+
+    def release_holds(self, fo: FulfillmentOrder, hold_ids: set[str], now: datetime) -> None:
+        """Remove the given holds; the FO reopens when none remain."""
+        for hold in [h for h in fo.holds if h.gid in hold_ids]:
+            fo.holds.remove(hold)
+            self.unregister(hold.gid)
+        if not fo.holds and fo.status == "ON_HOLD":
+            fo.status = "OPEN"
+        fo.updated_at = fo.order.updated_at = now
+
+    def add_foreign_hold(self, fo_gid: str, handle: str = "other-app", app: str = "other-app",
+                         reason: str = "OTHER", reason_notes: str | None = None) -> Hold:
+        """A hold placed by another app (not through the API under test)."""
+        fo = self.fulfillment_orders[fo_gid]
+        hold = Hold(self.ids.next("FulfillmentHold")[1], handle, app, reason, reason_notes)
+        self.add_hold(fo, hold, self.now())
+        return hold
+
+    def record_mutation(self, root_field: str, fo_gid: str) -> None:
+        """Note one successful hold/release on a fulfillment order."""
+        self.mutations.append((root_field, fo_gid))
+
+    def hold_calls(self, fo_gid: str) -> int:
+        """How many fulfillmentOrderHold calls succeeded on this FO."""
+        return Counter(self.mutations)[("fulfillmentOrderHold", fo_gid)]
+
+    def release_calls(self, fo_gid: str) -> int:
+        """How many fulfillmentOrderReleaseHold calls succeeded on this FO."""
+        return Counter(self.mutations)[("fulfillmentOrderReleaseHold", fo_gid)]
+
+    def cancel_order(self, order: Order, reason: str, refund: bool, now: datetime) -> None:
+        """What a finished orderCancel job does to the order."""
+        order.cancelled_at, order.cancel_reason, order.updated_at = now, reason, now
+        if order.financial_status in ("PENDING", "AUTHORIZED"):
+            order.financial_status = "VOIDED"
+        elif refund and order.financial_status in ("PAID", "PARTIALLY_PAID"):
+            order.financial_status = "REFUNDED"
+        for fo in order.fulfillment_orders:
+            fo.status, fo.updated_at = "CLOSED", now
+
+    # --- HTTP -----------------------------------------------------------------------------
+    def make_app(self) -> web.Application:
+        """The aiohttp application serving POST /{shop}/admin/api/{version}/graphql.json."""
+        return make_app(self)
+
+    async def deliver_webhook(self, shop: str, topic: str, body: dict[str, Any], *, url: str | None = None,
+                              session: aiohttp.ClientSession | None = None, **options: Any) -> int:
+        """POST a signed webhook to `url`, the shop's webhook_url, or its subscription; the HTTP status."""
+        target = url or self.shops[shop].webhook_url or next(
+            (s.callback_url for s in self.webhook_subscriptions.values()
+             if s.shop == shop and s.topic == topic.upper().replace("/", "_")), None)
+        if target is None:
+            raise ValueError(f"no webhook URL for {shop} {topic}")
+        status = await send_shopify_webhook(target, topic=topic, shop=shop, secret=self.shops[shop].webhook_secret,
+                                            body=body, session=session, **options)
+        self.webhook_deliveries.append({"shop": shop, "topic": topic, "url": target, "status": status, "body": body})
+        return status
+

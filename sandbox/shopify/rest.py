@@ -1,0 +1,134 @@
+"""REST (webhook) serialisation of sandbox resources, shaped like Shopify's webhook bodies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .state import Address, Customer, FulfillmentOrder, Hold, LineItem, Order
+
+
+def rest_time(value: datetime | None) -> str | None:
+    """Shopify's REST timestamp format (ISO 8601 with offset, whole seconds)."""
+    return value.isoformat(timespec="seconds") if value else None
+
+
+def _price_set(amount: Decimal, currency: str) -> dict[str, Any]:
+    money = {"amount": f"{amount:.2f}", "currency_code": currency}
+    return {"shop_money": money, "presentment_money": dict(money)}
+
+
+def _address(address: Address | None) -> dict[str, Any] | None:
+    if address is None:
+        return None
+    return {
+        "first_name": address.first_name, "address1": address.address1, "phone": address.phone,
+        "city": address.city, "zip": address.zip, "province": address.province,
+        "country": address.country, "last_name": address.last_name, "address2": address.address2,
+        "company": address.company, "latitude": None, "longitude": None, "name": address.name,
+        "country_code": address.country_code, "province_code": address.province_code,
+    }
+
+
+def _customer(customer: Customer | None, currency: str) -> dict[str, Any] | None:
+    if customer is None:
+        return None
+    return {
+        "id": customer.legacy_id, "email": customer.email,
+        "created_at": rest_time(customer.created_at), "updated_at": rest_time(customer.created_at),
+        "first_name": customer.first_name, "last_name": customer.last_name, "state": "enabled",
+        "note": customer.note, "verified_email": True, "multipass_identifier": None,
+        "tax_exempt": False, "phone": customer.phone, "currency": currency,
+        "tags": ", ".join(customer.tags), "tax_exemptions": [],
+        "admin_graphql_api_id": customer.gid, "default_address": None,
+    }
+
+
+def _line_item(item: LineItem, currency: str) -> dict[str, Any]:
+    variant = item.variant
+    return {
+        "id": item.legacy_id, "admin_graphql_api_id": item.gid, "attributed_staffs": [],
+        "current_quantity": item.quantity, "fulfillable_quantity": item.quantity,
+        "fulfillment_service": "manual", "fulfillment_status": None, "gift_card": False,
+        "grams": 0, "name": item.name, "price": f"{item.price:.2f}",
+        "price_set": _price_set(item.price, currency), "product_exists": variant is not None,
+        "product_id": variant.product.legacy_id if variant else None,
+        "properties": [{"name": k, "value": v} for k, v in item.properties],
+        "quantity": item.quantity, "requires_shipping": item.requires_shipping,
+        "sku": item.sku, "taxable": True, "title": item.title,
+        "total_discount": f"{item.total_discount:.2f}",
+        "total_discount_set": _price_set(item.total_discount, currency),
+        "variant_id": variant.legacy_id if variant else None,
+        "variant_inventory_management": None, "variant_title": item.variant_title,
+        "vendor": item.vendor, "tax_lines": [], "duties": [], "discount_allocations": [],
+    }
+
+
+def order_to_rest(order: Order) -> dict[str, Any]:
+    """An order as Shopify's orders/* webhooks carry it."""
+    cur = order.currency
+    amounts = {
+        "subtotal_price": order.subtotal, "total_price": order.total,
+        "total_discounts": order.total_discounts, "total_tax": order.total_tax,
+        "total_line_items_price": order.line_items_total,
+    }
+    body: dict[str, Any] = {
+        "id": order.legacy_id, "admin_graphql_api_id": order.gid, "app_id": None,
+        "buyer_accepts_marketing": False, "cancel_reason": (order.cancel_reason or "").lower() or None,
+        "cancelled_at": rest_time(order.cancelled_at), "closed_at": rest_time(order.closed_at),
+        "confirmed": True, "contact_email": order.email, "created_at": rest_time(order.created_at),
+        "currency": cur, "customer_locale": "en", "discount_codes": [dict(d) for d in order.discount_codes],
+        "email": order.email, "financial_status": order.financial_status.lower(),
+        "fulfillment_status": "fulfilled" if order.fulfillment_status() == "FULFILLED" else None,
+        "name": order.name, "note": order.note,
+        "note_attributes": [{"name": k, "value": v} for k, v in order.note_attributes],
+        "number": order.number - 1000, "order_number": order.number, "phone": order.phone,
+        "po_number": order.po_number, "presentment_currency": cur,
+        "processed_at": rest_time(order.created_at), "source_name": order.source_name,
+        "tags": ", ".join(order.tags), "test": order.test, "taxes_included": False,
+        "total_outstanding": "0.00" if order.financial_status == "PAID" else f"{order.total:.2f}",
+        "total_shipping_price_set": _price_set(order.shipping_price, cur),
+        "updated_at": rest_time(order.updated_at), "user_id": order.user_id,
+        "billing_address": _address(order.billing_address),
+        "shipping_address": _address(order.shipping_address),
+        "customer": _customer(order.customer, cur),
+        "line_items": [_line_item(li, cur) for li in order.line_items],
+        "fulfillments": [], "refunds": [], "shipping_lines": [], "tax_lines": [],
+        "discount_applications": [],
+    }
+    for key, amount in amounts.items():
+        body[key] = f"{amount:.2f}"
+        body[f"{key}_set"] = _price_set(amount, cur)
+    for key in ("subtotal_price", "total_price", "total_discounts", "total_tax"):
+        body[f"current_{key}"] = body[key]
+        body[f"current_{key}_set"] = body[f"{key}_set"]
+    return body
+
+
+def _hold(hold: Hold, requesting_app: str | None) -> dict[str, Any]:
+    return {
+        "id": hold.gid, "reason": hold.reason.lower(), "reason_notes": hold.reason_notes,
+        "held_by_requesting_app": hold.app == requesting_app, "handle": hold.handle,
+    }
+
+
+def placed_on_hold_body(fo: FulfillmentOrder, hold: Hold, app: str | None = None) -> dict[str, Any]:
+    """The fulfillment_orders/placed_on_hold webhook body for `hold` on `fo`."""
+    return {
+        "fulfillment_order": {
+            "id": fo.gid, "status": fo.status.lower(),
+            "fulfillment_holds": [_hold(h, app) for h in fo.holds],
+        },
+        "remaining_fulfillment_order": None,
+        "held_fulfillment_order_line_items": [
+            {"id": li.gid, "quantity": li.total_quantity} for li in fo.line_items
+        ],
+        "created_fulfillment_hold": _hold(hold, app),
+    }
+
+
+def hold_released_body(fo: FulfillmentOrder) -> dict[str, Any]:
+    """The fulfillment_orders/hold_released webhook body for `fo`."""
+    return {"fulfillment_order": {"id": fo.gid, "status": fo.status.lower()}}

@@ -1,0 +1,48 @@
+"""SlackSandbox: the workspace state plus its HTTP app, rate limits, faults and rendering."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+from aiohttp import web
+
+from .faults import FaultPlan
+from .ratelimit import RateLimiter
+from .render import render
+from .server import build_app
+from .state import SlackState
+
+
+class SlackSandbox(SlackState):
+    """An in-memory Slack workspace answering the Web API over real HTTP."""
+
+    def __init__(
+        self,
+        bot_token: str = "xoxb-test",
+        team_id: str = "T0HOLDFAST",
+        bot_user_id: str = "U0HOLDBOT",
+        clock: Callable[[], float] = time.monotonic,
+        rate_limits: dict[str, float | tuple[float, float]] | None = None,
+        *,
+        wall_clock: Callable[[], float] = time.time,
+        team_domain: str = "holdfast-sandbox",
+        app_id: str = "A0HOLDFAST",
+        bot_id: str = "B0HOLDFAST",
+    ) -> None:
+        super().__init__(bot_token=bot_token, team_id=team_id, bot_user_id=bot_user_id, clock=clock,
+                         wall_clock=wall_clock, team_domain=team_domain, app_id=app_id, bot_id=bot_id)
+        self.faults = FaultPlan()
+        self.limiter = RateLimiter(rate_limits)
+
+    def make_app(self) -> web.Application:
+        """The aiohttp application serving /api/{method}, /response/{id} and /upload/{file_id}."""
+        return build_app(self)
+
+    def render(self, message_or_blocks: Any) -> str:
+        """A readable plain-text rendering of a message, a view or a list of blocks."""
+        return render(message_or_blocks)
+
+    def calls_to(self, method: str) -> list[dict]:
+        """The recorded calls of one Web API method, in order."""
+        return [c for c in self.calls if c["method"] == method]

@@ -1,0 +1,65 @@
+"""Token-bucket rate limits (pure: the caller passes the time in)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+# chat.postMessage is limited per channel (about one message a second, short bursts
+# allowed); every other method is limited per workspace.
+PER_CHANNEL_METHODS = {"chat.postMessage"}
+# A bare rate allows this many seconds' worth of calls as a burst.
+DEFAULT_BURST_SECONDS = 2.0
+
+
+@dataclass
+class TokenBucket:
+    """`rate` calls per second with room for `burst` at once."""
+
+    rate: float
+    burst: float
+    tokens: float = -1.0
+    updated: float = 0.0
+
+    def take(self, now: float) -> float:
+        """Spend one call; 0.0 if allowed, else the seconds until one is available."""
+        if self.tokens < 0:
+            self.tokens, self.updated = self.burst, now
+        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return 0.0
+        return (1.0 - self.tokens) / self.rate
+
+
+class RateLimiter:
+    """Per-method (and per-channel for chat.postMessage) limits from a config dict.
+
+    `limits` maps a method to calls per second, or to (calls per second, burst).
+    """
+
+    def __init__(self, limits: dict[str, float | tuple[float, float]] | None = None) -> None:
+        self.limits: dict[str, tuple[float, float]] = {}
+        self._buckets: dict[tuple[str, str], TokenBucket] = {}
+        for method, spec in (limits or {}).items():
+            self.set(method, spec)
+
+    def set(self, method: str, spec: float | tuple[float, float]) -> None:
+        """Configure (or replace) one method's limit."""
+        rate, burst = spec if isinstance(spec, tuple) else (float(spec), max(1.0, float(spec) * DEFAULT_BURST_SECONDS))
+        if rate <= 0 or burst < 1:
+            raise ValueError(f"rate limit for {method} needs rate > 0 and burst >= 1")
+        self.limits[method] = (rate, burst)
+        self._buckets = {k: v for k, v in self._buckets.items() if k[0] != method}
+
+    def check(self, method: str, channel: str | None, now: float) -> int:
+        """0 if the call may proceed, else the Retry-After seconds (an integer >= 1)."""
+        if method not in self.limits:
+            return 0
+        key = (method, channel or "") if method in PER_CHANNEL_METHODS else (method, "")
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            bucket = self._buckets[key] = TokenBucket(*self.limits[method])
+        wait = bucket.take(now)
+        return 0 if wait == 0.0 else max(1, math.ceil(wait))

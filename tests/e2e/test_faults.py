@@ -1,0 +1,91 @@
+"""Nothing lost, nothing doubled: Shopify 5xx / THROTTLED / timeouts and Slack 429 / lost replies mid-flow."""
+
+import pytest
+
+from bot.blocks.ids import ActionId
+from bot.devstack import CHANNEL
+from tests.e2e.conftest import STAFF
+
+
+def held_once(stack, order):
+    for fo in stack.shopify.orders[order.gid].fulfillment_orders:
+        assert stack.shopify.hold_calls(fo.gid) == 1, fo.gid
+        assert [h.handle for h in fo.holds] == ["holdfast-approval"]
+        assert fo.status == "ON_HOLD"
+
+
+@pytest.mark.parametrize("kind", ["5xx", "throttled", "timeout"])
+async def test_shopify_failures_while_holding_still_hold_each_fulfillment_order_once(stack, kind):
+    stack.shopify.faults.add(kind=kind, root_field="fulfillmentOrderHold", times=2, delay=2.5)
+    order = await stack.place_order(**STAFF)
+    await stack.settle(timeout=30)
+    held_once(stack, order)
+    req = await stack.request_for(order)
+    assert req.hold_state == "placed" and len(req.hold_ids) == 2
+    assert await stack.jobs(status="dead") == []
+    failed = [c for c in stack.shopify.calls if "fulfillmentOrderHold" in c["root_fields"] and c["status"] != 200
+              or c.get("throttled")]
+    assert failed, "the fault was injected"
+
+
+async def test_shopify_failures_while_releasing_release_once(stack):
+    order = await stack.place_order(**STAFF)
+    await stack.settle()
+    req = await stack.request_for(order)
+    stack.shopify.faults.add(kind="5xx", root_field="fulfillmentOrderReleaseHold", times=1)
+    stack.shopify.faults.add(kind="throttled", root_field="fulfillmentOrderReleaseHold", times=1)
+    stack.shopify.faults.add(kind="5xx", root_field="tagsAdd", times=3)
+    await stack.click(req, ActionId.APPROVE, "U0ANA")
+    await stack.settle(timeout=30)
+    for fo in stack.shopify.orders[order.gid].fulfillment_orders:
+        assert stack.shopify.release_calls(fo.gid) == 1 and fo.holds == [] and fo.status == "OPEN"
+    assert "holdfast-approved" in stack.shopify.orders[order.gid].tags
+    assert (await stack.request_for(order)).hold_state == "released"
+
+
+async def test_slack_429_delays_the_message_but_posts_it_once(stack):
+    stack.slack.faults.add("429", method="chat.postMessage", times=2, retry_after=1)
+    order = await stack.place_order(**STAFF)
+    await stack.settle(timeout=30)
+    assert len(stack.slack.messages[CHANNEL]) == 1
+    assert sum(1 for c in stack.slack.calls if c["method"] == "chat.postMessage" and c["status"] == 429) == 2
+    assert (await stack.request_for(order)).message_ts == stack.slack.messages[CHANNEL][0].ts
+
+
+async def test_slack_reply_lost_after_posting_does_not_post_twice(stack):
+    stack.slack.faults.add("lost_reply", method="chat.postMessage", times=1)
+    order = await stack.place_order(**STAFF)
+    await stack.settle(timeout=30)
+    assert len(stack.slack.messages[CHANNEL]) == 1  # found again through its metadata, not reposted
+    req = await stack.request_for(order)
+    assert req.message_ts == stack.slack.messages[CHANNEL][0].ts
+
+
+async def test_slack_429_on_update_still_shows_the_decision(stack):
+    order = await stack.place_order(**STAFF)
+    await stack.settle()
+    req = await stack.request_for(order)
+    stack.slack.faults.add("429", method="chat.update", times=1, retry_after=1)
+    await stack.click(req, ActionId.REJECT, "U0ANA")
+    await stack.settle(timeout=30)
+    assert "Rejected" in stack.slack.render(stack.slack.message(CHANNEL, req.message_ts))
+
+
+async def test_late_fulfillment_orders_are_held_once_they_appear(stack):
+    order = await stack.place_order(fulfillment_orders_visible_after=2, **STAFF)
+    await stack.settle(timeout=30)
+    held_once(stack, order)
+    assert (await stack.request_for(order)).hold_state == "placed"
+
+
+async def test_fulfillment_orders_that_never_appear_are_reported_in_slack_and_the_audit_log(stack):
+    order = await stack.place_order(fulfillment_orders_visible_after=10_000, **STAFF)
+    await stack.settle(timeout=30)
+    req = await stack.request_for(order)
+    assert req.hold_state == "failed" and "no open fulfillment orders" in req.hold_error
+    [dead] = await stack.jobs(status="dead")
+    assert dead.kind == "shopify.hold" and dead.attempts == stack.rt.settings.hold_max_attempts
+    assert "hold NOT placed" in stack.slack.render(stack.slack.message(CHANNEL, req.message_ts))
+    thread = [m for m in stack.slack.messages[CHANNEL] if m.thread_ts == req.message_ts]
+    assert thread and "could NOT put order" in thread[0].text
+    assert "job.dead" in [e.kind for e in await stack.audit_trail(req.id)]

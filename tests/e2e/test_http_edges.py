@@ -1,0 +1,60 @@
+"""Bad input gets a clear answer: 401 for bad signatures, 400 with a reason for malformed bodies."""
+
+import json
+
+import aiohttp
+
+from bot.devstack import SHOP, WEBHOOK_SECRET
+from sandbox.webhooks import shopify_webhook_headers
+
+
+async def post(url, body: bytes, headers):
+    async with aiohttp.ClientSession() as http, http.post(url, data=body, headers=headers) as resp:
+        return resp.status, await resp.text()
+
+
+def signed(body: bytes, **over):
+    headers = shopify_webhook_headers(topic="orders/create", shop=SHOP, secret=WEBHOOK_SECRET, body=body)
+    headers.update(over)
+    return headers
+
+
+async def test_bad_hmac_is_401(stack):
+    body = json.dumps({"id": 1}).encode()
+    status, text = await post(f"{stack.bot_url}/shopify/webhooks", body,
+                              signed(body, **{"X-Shopify-Hmac-Sha256": "AAAA"}))
+    assert status == 401 and "signature" in text
+    headers = signed(body)
+    del headers["X-Shopify-Hmac-Sha256"]
+    assert (await post(f"{stack.bot_url}/shopify/webhooks", body, headers))[0] == 401
+    assert await stack.jobs() == []
+
+
+async def test_malformed_bodies_are_400_with_a_reason(stack):
+    url = f"{stack.bot_url}/shopify/webhooks"
+    status, text = await post(url, b"{not json", signed(b"{not json"))
+    assert status == 400 and "not valid JSON" in text
+    status, text = await post(url, b"[1, 2]", signed(b"[1, 2]"))
+    assert status == 400 and "order object" in text
+    body = b'{"id": 5}'
+    headers = signed(body)
+    del headers["X-Shopify-Webhook-Id"]
+    status, text = await post(url, body, headers)
+    assert status == 400 and "X-Shopify-Webhook-Id" in text
+    assert await stack.jobs() == []
+
+
+async def test_bad_slack_signature_is_401(stack):
+    body = b"payload=%7B%7D"
+    status, _ = await stack.sim.post_raw(body, "application/x-www-form-urlencoded", signature="v0=deadbeef")
+    assert status == 401
+    status, _ = await stack.sim.post_raw(body, "application/x-www-form-urlencoded", timestamp="1531420618")
+    assert status == 401  # outside the 5-minute replay window
+
+
+async def test_health_and_metrics(stack):
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{stack.bot_url}/healthz") as resp:
+            assert resp.status == 200
+        async with http.get(f"{stack.bot_url}/metrics") as resp:
+            assert resp.status == 200 and "holdfast_jobs" in await resp.text()
