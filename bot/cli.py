@@ -130,10 +130,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
     """Run the Slack and Shopify stand-ins on local ports for development."""
-    from bot.devstack import run_sandbox
+    from sandbox.devserver import run
 
-    return asyncio.run(run_sandbox(shopify_port=args.shopify_port, slack_port=args.slack_port,
-                                   bot_url=args.bot_url))
+    try:
+        asyncio.run(run(shopify_port=args.shopify_port, slack_port=args.slack_port, control_port=args.control_port,
+                        bot_url=args.bot_url))
+    except KeyboardInterrupt:
+        pass
+    return 0
 
 
 def parser() -> argparse.ArgumentParser:
@@ -157,6 +161,7 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("demo", help="self-contained demo: sandbox + bot, no credentials").set_defaults(func=cmd_demo)
     sb = sub.add_parser("sandbox", help="run the Slack and Shopify stand-ins for local development")
     sb.add_argument("--shopify-port", type=int, default=8081), sb.add_argument("--slack-port", type=int, default=8082)
+    sb.add_argument("--control-port", type=int, default=8083, help="POST /orders, GET /messages, POST /click")
     sb.add_argument("--bot-url", default="http://127.0.0.1:3000", help="where the sandbox sends webhooks and clicks")
     sb.set_defaults(func=cmd_sandbox)
     return p

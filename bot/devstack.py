@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -14,29 +13,13 @@ from bot.app import RUNTIME, create_app
 from bot.approvals.policies import PolicySet, load_file
 from bot.runtime import Runtime
 from bot.settings import Settings
-from sandbox.shopify import ShopifySandbox
+from sandbox.devserver import (BOT_TOKEN, CHANNEL, SHOP, SHOP_TOKEN, SIGNING_SECRET, TEAM, WEBHOOK_SECRET,
+                               make_sandboxes, serve)
 from sandbox.simulator import SlackSimulator
-from sandbox.slack import SlackSandbox
 from storage import audit, requests
 from storage.models import ApprovalRequest, AuditEvent, Job
 
 ROOT = Path(__file__).resolve().parents[1]
-SHOP = "demo-store.myshopify.com"
-SHOP_TOKEN = "shpat_sandbox_token"
-WEBHOOK_SECRET = "sandbox-shopify-app-secret"
-BOT_TOKEN = "xoxb-sandbox-bot-token"
-SIGNING_SECRET = "sandbox-slack-signing-secret"
-CHANNEL = "C0APPROVALS"
-USERS = {"U0ANA": "Ana Approver", "U0BEN": "Ben Finance", "U0EVE": "Eve Stranger"}
-
-
-async def serve(app: web.Application, port: int = 0) -> tuple[web.AppRunner, int]:
-    """Run an aiohttp app on 127.0.0.1 (port 0: any free port); returns the runner and the port."""
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", port)
-    await site.start()
-    return runner, runner.addresses[0][1]
 
 
 class DevStack:
@@ -46,12 +29,7 @@ class DevStack:
         self.database_url = database_url
         self.policies = policies or load_file(ROOT / "holdfast.example.yml")
         self.overrides = settings
-        self.shopify = ShopifySandbox()
-        self.shopify.add_shop(SHOP, access_token=SHOP_TOKEN, webhook_secret=WEBHOOK_SECRET)
-        self.slack = SlackSandbox(bot_token=BOT_TOKEN, team_id="T0HOLDFAST", bot_user_id="U0HOLDBOT")
-        for uid, name in USERS.items():
-            self.slack.add_user(uid, name=name.split()[0].lower(), real_name=name)
-        self.slack.add_channel(CHANNEL, name="order-approvals")
+        self.shopify, self.slack = make_sandboxes()
         self._runners: list[web.AppRunner] = []
         self._bot: web.AppRunner | None = None
         self.sim: SlackSimulator | None = None
@@ -94,7 +72,7 @@ class DevStack:
         if self.sim:
             await self.sim.close()
         self.sim = SlackSimulator(events_url=f"{self.bot_url}/slack/events", signing_secret=SIGNING_SECRET,
-                                  slack=self.slack, team_id="T0HOLDFAST")
+                                  slack=self.slack, team_id=TEAM)
 
     async def stop_bot(self) -> None:
         """Stop the bot (its worker stops with it)."""
@@ -165,30 +143,3 @@ class DevStack:
             if status:
                 query = query.where(Job.status == status)
             return list((await session.exec(query)).all())
-
-
-async def run_sandbox(*, shopify_port: int, slack_port: int, bot_url: str) -> int:
-    """`holdfast sandbox`: the stand-ins on fixed ports until interrupted, for a `holdfast serve` to use."""
-    shopify = ShopifySandbox()
-    shopify.add_shop(SHOP, access_token=SHOP_TOKEN, webhook_url=f"{bot_url}/shopify/webhooks",
-                     webhook_secret=WEBHOOK_SECRET)
-    slack = SlackSandbox(bot_token=BOT_TOKEN, team_id="T0HOLDFAST", bot_user_id="U0HOLDBOT")
-    for uid, name in USERS.items():
-        slack.add_user(uid, name=name.split()[0].lower(), real_name=name)
-    slack.add_channel(CHANNEL, name="order-approvals")
-    slack.base_url = f"http://127.0.0.1:{slack_port}"
-    runners = [(await serve(shopify.make_app(), shopify_port))[0], (await serve(slack.make_app(), slack_port))[0]]
-    print(f"""sandbox running. Point holdfast at it with:
-  export SHOPIFY_API_SECRET={WEBHOOK_SECRET} SHOPIFY_SHOPS={SHOP}={SHOP_TOKEN}
-  export HOLDFAST_SHOPIFY_ADMIN_URL='http://127.0.0.1:{shopify_port}/{{shop}}/admin/api/{{version}}/graphql.json'
-  export SLACK_BOT_TOKEN={BOT_TOKEN} SLACK_SIGNING_SECRET={SIGNING_SECRET}
-  export HOLDFAST_SLACK_API_URL=http://127.0.0.1:{slack_port}/api/
-  holdfast serve --port {bot_url.rsplit(':', 1)[-1]}
-Webhooks go to {bot_url}/shopify/webhooks. Ctrl-C stops the sandbox.""", flush=True)
-    try:
-        await asyncio.Event().wait()
-    finally:
-        for runner in runners:
-            with contextlib.suppress(Exception):
-                await runner.cleanup()
-    return 0

@@ -69,17 +69,40 @@ class ShopifyClient:
         self._bucket: Bucket | None = None
         self._costs: dict[str, float] = {}
         self._lock = asyncio.Lock()
+        self._learned = asyncio.Event()
+        self._probing = False
+        self._inflight = 0.0  # points reserved by requests whose reply has not arrived yet
         self.throttled_replies = 0
 
     async def _reserve(self, cost: float) -> None:
+        # Until Shopify has told us the bucket's size, one request goes alone (no blind burst).
+        if self._bucket is None:
+            if not self._probing:
+                self._probing = True
+                self._inflight += cost
+                return
+            await self._learned.wait()
+            if self._bucket is None:  # the first request failed without a reading: go on unpaced
+                self._inflight += cost
+                return
         # Serialised so concurrent callers queue for the bucket instead of all being THROTTLED.
         async with self._lock:
-            if self._bucket is None:
-                return
+            assert self._bucket is not None
             wait = self._bucket.wait_for(cost, self._clock())
             if wait > 0:
                 await self._sleep(wait)
             self._bucket = self._bucket.spend(cost, self._clock())
+            self._inflight += cost
+
+    def _observe(self, extensions: dict[str, Any], cost: float) -> Bucket | None:
+        """Take Shopify's reading of the bucket, less what our other in-flight requests will still spend."""
+        self._inflight = max(0.0, self._inflight - cost)
+        now = self._clock()
+        bucket = from_extensions(extensions, now)
+        if bucket:
+            self._bucket = bucket.spend(self._inflight, now)
+        self._learned.set()
+        return bucket
 
     async def _post(self, body: dict[str, Any]) -> tuple[int, Any]:
         headers = {"X-Shopify-Access-Token": self._token, "Content-Type": "application/json"}
@@ -94,33 +117,33 @@ class ShopifyClient:
         """Run one operation; waits for the bucket, retries transient failures, raises ShopifyError."""
         last = "no attempt"
         for attempt in range(1, self._max_tries + 1):
-            await self._reserve(self._costs.get(name, DEFAULT_COST))
+            cost = self._costs.get(name, DEFAULT_COST)
+            await self._reserve(cost)
             try:
                 status, reply = await self._post({"query": document, "variables": variables, "operationName": name})
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                self._observe({}, cost)
                 last = f"{type(exc).__name__}: {exc}".strip(": ")
                 await self._sleep(backoff(attempt, 0.2, 5.0, random.random()))
                 continue
+            extensions = (reply or {}).get("extensions") or {} if isinstance(reply, dict) else {}
+            self._observe(extensions, cost)
             if status in (401, 403, 404):
+                self._learned.set()
                 raise ShopifyError(f"{self.shop}: HTTP {status} from Shopify (check the access token and scopes)")
-            if status == 429 or status >= 500 or reply is None:
+            if status == 429 or status >= 500 or not isinstance(reply, dict):
                 last = f"HTTP {status}"
                 await self._sleep(backoff(attempt, 0.2, 5.0, random.random()))
                 continue
-            extensions = reply.get("extensions") or {}
-            now = self._clock()
-            bucket = from_extensions(extensions, now)
-            if bucket:
-                self._bucket = bucket
-            cost = requested_cost(extensions)
-            if cost is not None:
-                self._costs[name] = cost
+            requested = requested_cost(extensions)
+            if requested is not None:
+                self._costs[name] = requested
             errors = reply.get("errors")
-            if errors and any((e.get("extensions") or {}).get("code") == "THROTTLED" for e in errors):
+            if errors and not isinstance(errors, str) and any(
+                    (e.get("extensions") or {}).get("code") == "THROTTLED" for e in errors):
+                # No sleep here: the next _reserve waits exactly as long as the bucket needs.
                 self.throttled_replies += 1
                 last = "THROTTLED"
-                wait = bucket.wait_for(cost or self._costs.get(name, DEFAULT_COST), now) if bucket else 1.0
-                await self._sleep(max(wait, 0.05))
                 continue
             if errors:
                 raise ShopifyError(f"{self.shop}: {name}: {errors if isinstance(errors, str) else errors[0].get('message')}")
