@@ -15,6 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.approvals.policies import PolicySet, load_file
 from bot.clock import utcnow
+from bot.directory import Directory
 from bot.jobs.effects import EXECUTORS, ON_DEAD
 from bot.jobs.worker import Worker
 from bot.runtime import Runtime
@@ -39,15 +40,17 @@ def build_runtime(settings: Settings, *, now: Callable[[], datetime] = utcnow,
         async with sessions() as session:
             return await requests.shop_token(session, domain=shop)
 
+    # No client-side retries: a blind retry of a timed-out chat.postMessage can double-post. Jobs retry
+    # instead, and look for the message before posting again.
+    slack = AsyncWebClient(token=settings.slack_bot_token.get_secret_value() or None, base_url=settings.slack_api_url,
+                           timeout=int(settings.slack_timeout_s), retry_handlers=[])
     rt = Runtime(
         settings=settings,
         engine=engine,
         sessions=sessions,
         policies=policies or load_file(settings.config_path),
-        # No client-side retries: a blind retry of a timed-out chat.postMessage can double-post. Jobs retry
-        # instead, and look for the message before posting again.
-        slack=AsyncWebClient(token=settings.slack_bot_token.get_secret_value() or None, base_url=settings.slack_api_url,
-                             timeout=int(settings.slack_timeout_s), retry_handlers=[]),
+        slack=slack,
+        directory=Directory(slack, ttl_s=settings.usergroup_cache_s),
         shopify=ShopifyClients(None, url_template=settings.shopify_admin_url, api_version=settings.shopify_api_version,
                                token_for=token_for, timeout_s=settings.shopify_timeout_s),
         now=now,

@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.approvals.policies import PolicyError, PolicySet, load_file
 from bot.clock import utcnow
+from bot.directory import Directory
 from bot.settings import Settings
 from bot.shopify.client import ShopifyClients
 
@@ -33,6 +34,7 @@ class Runtime:
     policies: PolicySet
     slack: AsyncWebClient
     shopify: ShopifyClients
+    directory: Directory
     now: Callable[[], datetime] = utcnow
     worker: Worker | None = field(default=None)
 

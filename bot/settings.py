@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     shopify_shops: str = Field("", validation_alias=_env("SHOPIFY_SHOPS"))
     shopify_timeout_s: float = 10.0
     slack_timeout_s: float = 10.0
+    usergroup_cache_s: float = 300.0  # how long a user group's members are trusted before asking Slack again
 
     # None: migrate at start on SQLite only (PostgreSQL deploys run `holdfast migrate` as a release step).
     auto_migrate: bool | None = None

@@ -3,98 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import ValidationError
 
-from bot.approvals.conditions import ConditionError, Node, evaluate, parse
+from bot.approvals.conditions import ConditionError, evaluate
 from bot.approvals.orders import OrderFacts
-
-SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
-SLACK_CHANNEL = re.compile(r"^[CGD][A-Z0-9]{2,}$")
-
-
-class Approvers(BaseModel):
-    """Who may decide: Slack user ids (user groups come with the decisions issue)."""
-
-    model_config = ConfigDict(extra="forbid")
-    users: list[str] = Field(default_factory=list)
-
-    @field_validator("users")
-    @classmethod
-    def _users(cls, v: list[str]) -> list[str]:
-        bad = [u for u in v if not SLACK_USER.match(u)]
-        if bad:
-            raise ValueError(f"not Slack user ids (U… or W…): {', '.join(map(str, bad))}")
-        return v
-
-    @model_validator(mode="after")
-    def _someone(self) -> Approvers:
-        if not self.users:
-            raise ValueError("at least one approver is required")
-        return self
-
-
-class Tags(BaseModel):
-    """Order tags set while pending and after each outcome."""
-
-    model_config = ConfigDict(extra="forbid")
-    pending: str = "holdfast-pending"
-    approved: str = "holdfast-approved"
-    rejected: str = "holdfast-rejected"
-
-
-class Policy(BaseModel):
-    """One approval policy as written by the operator."""
-
-    model_config = ConfigDict(extra="forbid")
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
-    name: str | None = None
-    priority: int = 100
-    enabled: bool = True
-    channel: str
-    approvers: Approvers
-    when: dict[str, Any]
-    hold_notes: str | None = None
-    tags: Tags = Field(default_factory=Tags)
-    on_reject: Literal["keep_hold"] = "keep_hold"
-    condition: Node | None = Field(default=None, exclude=True)
-
-    @field_validator("channel")
-    @classmethod
-    def _channel(cls, v: str) -> str:
-        if not SLACK_CHANNEL.match(v):
-            raise ValueError(f"not a Slack channel id (C…, G… or D…): {v!r}")
-        return v
-
-    @field_validator("when")
-    @classmethod
-    def _when(cls, v: dict[str, Any]) -> dict[str, Any]:
-        parse(v)  # raises ConditionError with the exact key path
-        return v
-
-    @model_validator(mode="after")
-    def _compile(self) -> Policy:
-        self.condition = parse(self.when)
-        return self
-
-    @property
-    def title(self) -> str:
-        """The name shown to people."""
-        return self.name or self.id
-
-
-class PolicyFile(BaseModel):
-    """The whole YAML file."""
-
-    model_config = ConfigDict(extra="forbid")
-    version: Literal[1] = 1
-    policies: list[Policy]
-
+from bot.approvals.schema import Policy, PolicyFile, Roles
 
 @dataclass(frozen=True)
 class PolicySet:
@@ -103,6 +21,7 @@ class PolicySet:
     policies: tuple[Policy, ...]
     file_hash: str
     source: str
+    roles: Roles = field(default_factory=Roles)
 
     def get(self, policy_id: str) -> Policy | None:
         """The policy with this id, if it still exists."""
@@ -164,7 +83,7 @@ def load_text(text: str, source: str = "<policies>") -> PolicySet:
     if dupes:
         raise PolicyError([f"{source}: policy {d}: id: used more than once" for d in dupes])
     ordered = sorted(parsed.policies, key=lambda p: p.priority)  # stable: file order breaks ties
-    return PolicySet(tuple(ordered), hashlib.sha256(text.encode()).hexdigest(), source)
+    return PolicySet(tuple(ordered), hashlib.sha256(text.encode()).hexdigest(), source, parsed.roles)
 
 
 def load_file(path: Path) -> PolicySet:
@@ -179,7 +98,7 @@ def load_file(path: Path) -> PolicySet:
 def match(policies: PolicySet, order: OrderFacts) -> Match | None:
     """The first enabled policy (lowest priority number, then file order) whose condition holds."""
     for policy in policies.policies:
-        if not policy.enabled or policy.condition is None:
+        if not policy.enabled or policy.condition is None:  # internal-order policies are chosen, not matched
             continue
         outcome = evaluate(policy.condition, order)
         if outcome.matched:
