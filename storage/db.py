@@ -96,3 +96,25 @@ async def current_revision(engine: AsyncEngine) -> str | None:
 
     async with engine.connect() as conn:
         return await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_revision())
+
+
+def head_revision() -> str:
+    """The newest migration this code ships."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+
+async def schema_drift(engine: AsyncEngine) -> list:
+    """Differences between the migrated database and the models (empty when migrations are complete)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    import storage.models  # noqa: F401
+
+    def _diff(conn) -> list:
+        return compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+
+    async with engine.connect() as conn:
+        return await conn.run_sync(_diff)

@@ -42,12 +42,18 @@ class ApprovalRequest(SQLModel, table=True):
     hold_error: str | None = Field(default=None, sa_column=Column(Text))
     decided_by: str | None = Field(default=None, max_length=64)
     decided_at: datetime | None = None
+    assignee: str | None = Field(default=None, max_length=64)  # set by delegation
+    creator: str | None = Field(default=None, max_length=64)  # Slack id of who created the order, if known
+    outcome_state: str | None = Field(default=None, max_length=16)  # the decision's effect in Shopify
+    outcome_error: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime
     updated_at: datetime
 
 
 class Decision(SQLModel, table=True):
-    """One vote on a request."""
+    """One vote on a request; an approver votes once."""
+
+    __table_args__ = (UniqueConstraint("request_id", "user_id", name="uq_decision_vote"),)
 
     id: int | None = Field(default=None, primary_key=True)
     request_id: int = Field(foreign_key="approval_request.id", index=True)
