@@ -10,18 +10,19 @@ from datetime import datetime
 
 import aiohttp
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.approvals.policies import PolicySet, load_file
 from bot.clock import utcnow
 from bot.directory import Directory
 from bot.jobs.effects import EXECUTORS, ON_DEAD
+from bot.jobs.reports import EXECUTORS as REPORT_EXECUTORS
 from bot.jobs.worker import Worker
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.shopify.client import ShopifyClients
 from bot.slack import build_bolt
+from bot.slack_http import make_handler as make_slack_handler
 from handlers import shopify_webhooks
 from storage import jobs, requests
 from storage.db import is_sqlite, make_engine, make_sessionmaker, migrate, transaction
@@ -55,7 +56,8 @@ def build_runtime(settings: Settings, *, now: Callable[[], datetime] = utcnow,
                                token_for=token_for, timeout_s=settings.shopify_timeout_s),
         now=now,
     )
-    rt.worker = Worker(rt, EXECUTORS, ON_DEAD, concurrency=settings.worker_concurrency, poll_s=settings.worker_poll_s,
+    rt.worker = Worker(rt, {**EXECUTORS, **REPORT_EXECUTORS}, ON_DEAD, concurrency=settings.worker_concurrency,
+                       poll_s=settings.worker_poll_s,
                        lease_s=settings.job_lease_s, backoff_base_s=settings.job_backoff_base_s,
                        backoff_max_s=settings.job_backoff_max_s)
     return rt
@@ -91,6 +93,19 @@ async def worker_task(rt: Runtime) -> AsyncIterator[None]:
             await task
 
 
+@contextlib.asynccontextmanager
+async def scheduler_task(rt: Runtime) -> AsyncIterator[None]:
+    """Fire the periodic jobs (bot/jobs/scheduler.py); every instance may run this, leases keep one per period."""
+    from bot.jobs.scheduler import Scheduler
+
+    scheduler = Scheduler(rt)
+    scheduler.start()
+    try:
+        yield
+    finally:
+        scheduler.shutdown()
+
+
 def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow, policies: PolicySet | None = None,
                run_worker: bool | None = None, socket_mode: bool = False) -> web.Application:
     """The aiohttp app: /slack/events (bolt), /shopify/webhooks, /healthz, /metrics."""
@@ -99,8 +114,7 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow, poli
     app = web.Application(client_max_size=shopify_webhooks.MAX_BODY)
     app[RUNTIME] = rt
 
-    async def slack_events(request: web.Request) -> web.Response:
-        return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
+    slack_events = make_slack_handler(bolt, settings.slack_signing_secret.get_secret_value())
 
     async def healthz(_: web.Request) -> web.Response:
         return web.json_response({"ok": True})
@@ -140,4 +154,11 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow, poli
         app.cleanup_ctx.append(_worker)
     if socket_mode:
         app.cleanup_ctx.append(_socket_mode)
+    if settings.run_scheduler:
+
+        async def _scheduler(_: web.Application) -> AsyncIterator[None]:
+            async with scheduler_task(rt):
+                yield
+
+        app.cleanup_ctx.append(_scheduler)
     return app

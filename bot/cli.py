@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import sys
 from pathlib import Path
@@ -36,6 +37,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.socket_mode and not settings.slack_app_token.get_secret_value():
         return _fail(["--socket-mode needs SLACK_APP_TOKEN (an xapp-… app-level token with connections:write)."],
                      "Create one under Basic Information → App-Level Tokens, then export SLACK_APP_TOKEN.")
+    if args.poll:  # no public URL: Shopify is read by reconciliation every poll_every_s instead of webhooks
+        settings = settings.model_copy(update={"poll": True})
     try:
         app = create_app(settings, run_worker=not args.no_worker, socket_mode=args.socket_mode)
     except PolicyError as exc:
@@ -46,7 +49,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     """Run only the job worker (the Procfile's `worker`)."""
-    from bot.app import build_runtime, resources
+    from bot.app import build_runtime, resources, scheduler_task
 
     settings = _settings(args)
     try:
@@ -55,7 +58,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
         return _fail(exc.problems, f"Fix {settings.config_path} and start again.")
 
     async def run() -> None:
-        async with resources(rt):
+        async with resources(rt), contextlib.AsyncExitStack() as stack:
+            if settings.run_scheduler:
+                await stack.enter_async_context(scheduler_task(rt))
             await rt.worker.run_forever()
 
     try:
@@ -121,6 +126,48 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit_export(args: argparse.Namespace) -> int:
+    """Export decisions (or, with --events, the audit rows with their hashes) as CSV or JSON lines."""
+    from bot.clock import utcnow
+    from bot.export import export
+    from bot.reports.query import parse_when
+
+    settings = _settings(args)
+    now = utcnow()
+    try:
+        since = parse_when(args.since, now) if args.since else None
+        until = parse_when(args.until, now, end=True) if args.until else now
+    except ValueError as exc:
+        return _fail([f"--since/--until: {exc}"], "Use a date (2025-03-01), a timestamp, or a period (7d, 2w).")
+    out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout
+    try:
+        count = asyncio.run(export(settings, out, since=since, until=until, form=args.format, events=args.events))
+    finally:
+        if args.output:
+            out.close()
+    print(f"{count} {'audit rows' if args.events else 'decisions'} exported", file=sys.stderr)
+    return 0
+
+
+def cmd_jobs(args: argparse.Namespace) -> int:
+    """Show pending and dead jobs and the next periodic runs."""
+    from bot.jobs_cli import show
+
+    print("\n".join(asyncio.run(show(_settings(args)))))
+    return 0
+
+
+def cmd_jobs_retry(args: argparse.Namespace) -> int:
+    """Re-queue a dead job."""
+    from bot.jobs_cli import retry
+
+    if not asyncio.run(retry(_settings(args), args.id)):
+        print(f"job {args.id} is not dead (or does not exist); nothing re-queued", file=sys.stderr)
+        return 1
+    print(f"job {args.id} re-queued")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """Run the self-contained demo (sandbox + bot, no credentials)."""
     from bot.demo import run_demo
@@ -150,14 +197,27 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--host"), s.add_argument("--port", type=int)
     s.add_argument("--socket-mode", action="store_true", help="Slack over Socket Mode (no public URL needed)")
     s.add_argument("--no-worker", action="store_true", help="web only; run `holdfast worker` separately")
+    s.add_argument("--poll", action="store_true", help="no Shopify webhooks: poll Shopify by reconciliation")
     s.set_defaults(func=cmd_serve)
     sub.add_parser("worker", help="run only the job worker").set_defaults(func=cmd_worker)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    j = sub.add_parser("jobs", help="pending and dead jobs, next periodic runs")
+    j.set_defaults(func=cmd_jobs)
+    retry = j.add_subparsers(dest="jobs_command").add_parser("retry", help="re-queue a dead job")
+    retry.add_argument("id", type=int), retry.set_defaults(func=cmd_jobs_retry)
     c = sub.add_parser("check", help="validate the policy file")
     c.add_argument("--config", help="policy file (default: HOLDFAST_CONFIG or holdfast.yml)")
     c.set_defaults(func=cmd_check)
     a = sub.add_parser("audit", help="audit log tools").add_subparsers(dest="audit_command", required=True)
     a.add_parser("verify", help="walk the hash chain").set_defaults(func=cmd_audit_verify)
+    e = a.add_parser("export", help="decisions (or --events: audit rows) between two dates, to stdout or --output")
+    e.add_argument("--since", help="a date (2025-03-01), a timestamp, or a period back from now (7d); default: all")
+    e.add_argument("--until", help="a date (inclusive), a timestamp, or a period back from now; default: now")
+    e.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+    e.add_argument("--events", action="store_true", help="the raw hash-chained audit rows instead of decisions")
+    e.add_argument("--output", "-o", help="write to this file instead of stdout")
+    e.add_argument("--config", help="policy file, for SLAs (default: HOLDFAST_CONFIG or holdfast.yml)")
+    e.set_defaults(func=cmd_audit_export)
     sub.add_parser("demo", help="self-contained demo: sandbox + bot, no credentials").set_defaults(func=cmd_demo)
     sb = sub.add_parser("sandbox", help="run the Slack and Shopify stand-ins for local development")
     sb.add_argument("--shopify-port", type=int, default=8081), sb.add_argument("--slack-port", type=int, default=8082)

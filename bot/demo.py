@@ -82,7 +82,7 @@ async def run_demo(*, verbose: bool = False) -> int:
             for order, action, user in ((staff, ActionId.APPROVE, "U0ANA"), (b2b, ActionId.REJECT, "U0BEN"),
                                         (placed[1][1], ActionId.APPROVE, "U0EVE")):
                 req = await stack.request_for(order)
-                status, _ = await stack.click(req, action, user)
+                status, _ = await stack.decide(req, action, user, reason="Buyer has not confirmed the PO yet")
                 _say(f"  {user} clicked {action.value} on {order.name}: HTTP {status}")
             await stack.settle()
             for e in stack.slack.ephemerals:

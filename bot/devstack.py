@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +29,10 @@ ROOT = Path(__file__).resolve().parents[1]
 class DevStack:
     """Sandbox Shopify + sandbox Slack + the bot, each on its own loopback port."""
 
-    def __init__(self, *, database_url: str, policies: PolicySet | None = None, **settings: Any):
+    def __init__(self, *, database_url: str, policies: PolicySet | None = None,
+                 now: Callable[[], datetime] | None = None, **settings: Any):
         self.database_url = database_url
+        self.now = now  # the bot's clock (timers come due when a test moves it); None: the wall clock
         self.policies = policies or load_file(ROOT / "holdfast.example.yml")
         self.overrides = settings
         self.shopify, self.slack = make_sandboxes()
@@ -59,13 +65,14 @@ class DevStack:
             worker_poll_s=0.05,
             job_backoff_base_s=0.05,
             job_backoff_max_s=0.5,
+            run_scheduler=False,  # tests run periodic jobs explicitly (bot.jobs.scheduler.run_period)
         )
         values.update(self.overrides)
         return Settings(**values)
 
     async def start_bot(self, port: int = 0) -> None:
         """Start (or restart) the bot; its database survives restarts."""
-        self.app = create_app(self.settings(), policies=self.policies)
+        self.app = create_app(self.settings(), policies=self.policies, **({"now": self.now} if self.now else {}))
         self._bot, self.bot_port = await serve(self.app, port)
         self.bot_url = f"http://127.0.0.1:{self.bot_port}"
         self.shopify.shops[SHOP].webhook_url = f"{self.bot_url}/shopify/webhooks"
@@ -107,14 +114,15 @@ class DevStack:
             assert status == 200, f"webhook answered {status}"
         return created
 
-    async def settle(self, timeout: float = 20.0) -> None:
-        """Wait until no job is pending or running (dead jobs are final)."""
+    async def settle(self, timeout: float = 20.0, horizon_s: float = 5.0) -> None:
+        """Wait until no job is running or due within `horizon_s` (timers hours away and dead jobs don't count)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
+            soon = self.rt.now() + timedelta(seconds=horizon_s)
             async with self.rt.sessions() as session:
-                busy = (await session.exec(select(func.count()).select_from(Job)
-                                           .where(col(Job.status).in_(("pending", "running"))))).one()
+                busy = (await session.exec(select(func.count()).select_from(Job).where(
+                    (Job.status == "running") | ((Job.status == "pending") & (col(Job.run_at) <= soon))))).one()
             if not busy:
                 return
             if loop.time() > deadline:
@@ -126,6 +134,16 @@ class DevStack:
         async with self.rt.sessions() as session:
             return await requests.by_order(session, shop=SHOP, order_gid=order.gid)
 
+    async def request_for_id(self, request_id: int) -> ApprovalRequest:
+        """A request by id, fresh from the database."""
+        async with self.rt.sessions() as session:
+            return await requests.get(session, request_id=request_id)
+
+    async def votes(self, request_id: int) -> list[tuple[str, str]]:
+        """(user, vote) pairs recorded for a request."""
+        async with self.rt.sessions() as session:
+            return await requests.votes(session, request_id=request_id)
+
     async def audit_trail(self, request_id: int | None = None) -> list[AuditEvent]:
         """Audit events (of one request, or all) in chain order."""
         async with self.rt.sessions() as session:
@@ -135,6 +153,54 @@ class DevStack:
         """A user clicks a button on the request's Slack message."""
         assert self.sim and req.message_ts, "the request message is not posted"
         return await self.sim.click(req.channel, req.message_ts, action_id, user)
+
+    async def open_modal(self, req: ApprovalRequest, action_id: str, user: str, timeout: float = 5.0) -> dict:
+        """Click a button that opens a modal; wait until the bot has filled it in; return the view."""
+        before = set(self.slack.views)
+        status, body = await self.click(req, action_id, user)
+        assert status == 200, body
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            new = [v for vid, v in self.slack.views.items() if vid not in before and v["user"] == user]
+            if new and not any("Loading" in json.dumps(b) for b in new[-1]["blocks"]):
+                return new[-1]
+            if loop.time() > deadline:
+                raise TimeoutError("the modal was not filled in")
+            await asyncio.sleep(0.02)
+
+    async def submit_modal(self, view: dict, user: str, values: dict[str, Any]) -> tuple[int, str]:
+        """Submit a decision modal with {field id: value} (select: option value; date: ISO; user: user id)."""
+        state: dict[str, dict] = {}
+        for block in view["blocks"]:
+            if block["type"] != "input":
+                continue
+            element = block["element"]
+            field = block["block_id"].removeprefix("field-")
+            if field not in values:
+                continue
+            raw, kind = values[field], element["type"]
+            if kind == "static_select":
+                picked = next(o for o in element["options"] if o["value"] == raw)
+                entry = {"type": kind, "selected_option": picked}
+            elif kind == "datepicker":
+                entry = {"type": kind, "selected_date": raw}
+            elif kind == "users_select":
+                entry = {"type": kind, "selected_user": raw}
+            else:
+                entry = {"type": kind, "value": None if raw is None else str(raw)}
+            state[block["block_id"]] = {element["action_id"]: entry}
+        assert self.sim
+        return await self.sim.submit_view(view["id"], user, state)
+
+    async def decide(self, req: ApprovalRequest, action_id: str, user: str, **values: Any) -> tuple[int, str]:
+        """Vote as a user: a plain click, or through the modal when the button opens one."""
+        button = next(e for b in self.slack.message(req.channel, req.message_ts).blocks if b["type"] == "actions"
+                      for e in b["elements"] if e.get("action_id") == action_id)
+        if '"form":true' not in button.get("value", "").replace(" ", ""):
+            return await self.click(req, action_id, user)
+        view = await self.open_modal(req, action_id, user)
+        return await self.submit_modal(view, user, values)
 
     async def jobs(self, *, status: str | None = None) -> list[Job]:
         """Jobs, optionally by status."""

@@ -52,6 +52,26 @@ class Settings(BaseSettings):
     job_lease_s: float = 60.0
     hold_max_attempts: int = 6  # fulfillment orders may appear a little after the order
 
+    # Periodic jobs and reconciliation (bot/jobs/scheduler.py, bot/reconcile.py).
+    run_scheduler: bool = True
+    poll: bool = False  # no public URL: Shopify is read by reconciliation only, every poll_every_s
+    poll_every_s: float = 30.0
+    reconcile_every_s: float = 300.0
+    reconcile_page_size: int = 10  # orders per page; each carries line items, so the query cost stays under 1,000
+    reconcile_lookback_s: float = 86_400.0  # how far back the first pass reads a shop's orders
+    reconcile_decided_lookback_s: float = 172_800.0  # decisions this recent are checked for effects that never landed
+    reconcile_grace_s: float = 300.0  # a decision's own jobs get this long before reconciliation steps in
+    webhook_check_every_s: float = 3_600.0
+    public_url: str = Field("", validation_alias=_env("PUBLIC_URL"))  # where Shopify sends webhooks
+    webhook_topics: str = "ORDERS_CREATE,ORDERS_UPDATED"
+    digest_hour_utc: int = Field(8, ge=0, le=23)
+
+    def webhook_topic_list(self) -> list[str]:
+        """The webhook topics the shop must be subscribed to."""
+        return [t.strip() for t in self.webhook_topics.split(",") if t.strip()]
+    # Reports: the SLA of a policy with neither timers.expire_after nor escalate_after (0: no SLA).
+    sla_default_s: float = 86400.0
+
     def shops(self) -> dict[str, str]:
         """Parse `shopify_shops` into {domain: access token}."""
         out: dict[str, str] = {}

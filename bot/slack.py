@@ -7,7 +7,7 @@ import logging
 from slack_bolt.async_app import AsyncApp
 
 from bot.runtime import Runtime
-from handlers import actions
+from handlers import actions, commands, home, views
 
 log = logging.getLogger(__name__)
 
@@ -31,4 +31,7 @@ def build_bolt(rt: Runtime) -> AsyncApp:
         log.error("slack listener failed for user %s: %s", user, error, exc_info=error)
 
     actions.register(app, rt)
+    views.register(app, rt)
+    commands.register(app, rt)
+    home.register(app, rt)
     return app

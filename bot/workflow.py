@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.approvals import machine
-from bot.approvals.machine import AlreadyDecided, Decided, Effect, JobKind, Refused, RequestState, Status, Vote
+from bot.approvals import machine, timers
+from bot.approvals.machine import Effect, JobKind, Status
 from bot.approvals.orders import OrderFacts
 from bot.approvals.policies import Match
 from bot.blocks.request_message import RequestView
 from bot.runtime import Runtime
 from storage import audit, jobs, requests, webhooks
 from storage.db import transaction
-from storage.models import ApprovalRequest
+from storage.models import ApprovalRequest, Decision
 
 ORDER_TOPICS = frozenset({"orders/create", "orders/updated"})
 
@@ -61,72 +61,30 @@ async def flag_order(rt: Runtime, session: AsyncSession, *, shop: str, order: Or
                        request_id=req.id, data={**new.audit, "order": order.name, "source": source,
                                                 "policy_hash": rt.policies.file_hash})
     enqueue_effects(session, rt, new.effects, request_id=req.id)
+    for timer in timers.schedule(policy.timers, now):
+        enqueue_timer(session, request_id=req.id, timer=timer, now=now)
     return req
 
 
-def state_of(req: ApprovalRequest) -> RequestState:
-    """The machine's view of a stored request."""
-    return RequestState(id=req.id, shop=req.shop_domain, order_gid=req.order_gid, status=Status(req.status),
-                        version=req.version, policy_id=req.policy_id, requester=req.requester,
-                        decided_by=req.decided_by, decided_at=req.decided_at)
+def enqueue_timer(session: AsyncSession, *, request_id: int, timer: timers.Timer, now: datetime) -> None:
+    """A request's timer as a job due at its time (bot/jobs/timers.py re-checks the request when it fires)."""
+    jobs.enqueue(session, kind=JobKind.TIMER, key=timers.timer_key(request_id, timer.kind), now=now, run_at=timer.at,
+                 payload={"request_id": request_id, "timer": timer.kind.value, "n": timer.n})
 
 
-def view_of(rt: Runtime, req: ApprovalRequest) -> RequestView:
-    """The message's view of a stored request."""
+def view_of(rt: Runtime, req: ApprovalRequest, decisions: list[Decision] | tuple[Decision, ...] = ()) -> RequestView:
+    """The message's view of a stored request and its votes."""
     policy = rt.policies.get(req.policy_id)
-    return RequestView(id=req.id, version=req.version, shop=req.shop_domain, status=req.status,
-                       policy_title=policy.title if policy else req.policy_id, reasons=tuple(req.reasons),
-                       order=req.order_snapshot, hold_state=req.hold_state, hold_error=req.hold_error,
-                       decided_by=req.decided_by, decided_at=req.decided_at)
-
-
-@dataclass(frozen=True)
-class VoteResult:
-    """What happened to a click, for the handler's reply."""
-
-    outcome: str  # decided | refused | already | missing
-    message: str | None = None
-
-
-def _ephemeral(session: AsyncSession, rt: Runtime, req: ApprovalRequest, user: str, text: str) -> None:
-    jobs.enqueue(session, kind=JobKind.EPHEMERAL, key=f"ephemeral:{user}", now=rt.now(),
-                 payload={"request_id": req.id, "channel": req.channel, "user": user, "text": text})
-
-
-def _already_text(result: AlreadyDecided) -> str:
-    who = f" by <@{result.by}>" if result.by else ""
-    when = f" at {result.at:%Y-%m-%d %H:%M} UTC" if result.at else ""
-    return f"This request was already {result.status}{who}{when}."
-
-
-async def vote(rt: Runtime, *, request_id: int, user: str, vote: Vote) -> VoteResult:
-    """Apply a click: authorise, compare-and-set, and enqueue the outcome's effects."""
-    now = rt.now()
-    async with transaction(rt.sessions) as session:
-        req = await requests.get(session, request_id=request_id)
-        if req is None:
-            return VoteResult("missing", "This request no longer exists.")
-        policy = rt.policies.get(req.policy_id)
-        result = machine.decide(state_of(req), policy, user, vote)
-        if isinstance(result, Decided) and not await requests.compare_and_set(
-            session, request_id=req.id, version=req.version, status=result.status, decided_by=user, now=now
-        ):
-            await session.refresh(req)  # someone else decided between our read and our write
-            result = AlreadyDecided(Status(req.status), req.decided_by, req.decided_at)
-        common = {"at": now, "actor": user, "shop_domain": req.shop_domain, "request_id": req.id}
-        if isinstance(result, Refused):
-            await audit.append(session, kind="vote.refused", data={"vote": vote, "reason": result.reason}, **common)
-            _ephemeral(session, rt, req, user, result.reason)
-            outcome = VoteResult("refused", result.reason)
-        elif isinstance(result, AlreadyDecided):
-            text = _already_text(result)
-            await audit.append(session, kind="vote.too_late", data={"vote": vote, "status": result.status}, **common)
-            _ephemeral(session, rt, req, user, text)
-            outcome = VoteResult("already", text)
-        else:
-            await requests.add_decision(session, request_id=req.id, user_id=user, vote=vote, now=now)
-            await audit.append(session, kind=f"request.{result.status}", data={"vote": vote, "order": req.order_name}, **common)
-            enqueue_effects(session, rt, result.effects, request_id=req.id)
-            outcome = VoteResult("decided")
-    rt.wake_worker()
-    return outcome
+    votes = tuple((d.user_id, machine.Vote(d.vote)) for d in decisions)
+    deciding = next((d for d in reversed(decisions) if d.user_id == req.decided_by), None)
+    return RequestView(
+        id=req.id, version=req.version, shop=req.shop_domain, status=req.status,
+        policy_title=policy.title if policy else req.policy_id, reasons=tuple(req.reasons), order=req.order_snapshot,
+        hold_state=req.hold_state, hold_error=req.hold_error, decided_by=req.decided_by, decided_at=req.decided_at,
+        progress=machine.progress(policy, votes) if policy and (policy.approvers.required > 1 or len(votes) > 1)
+        else None,
+        fields=machine.fields_text(policy, deciding.fields) if policy and deciding and deciding.fields else None,
+        outcome_state=req.outcome_state, outcome_error=req.outcome_error,
+        approve_form=bool(policy and policy.fields.approve), reject_form=bool(policy and policy.fields.reject),
+        delegation=bool(policy and policy.approvers.delegation), assignee=req.assignee,
+    )

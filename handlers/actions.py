@@ -1,29 +1,78 @@
-"""Block actions on request messages: Approve and Reject."""
+"""Block actions on request messages: Approve, Reject (directly or through a modal), and hand over."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
+from bot import decisions
 from bot.approvals.machine import Vote
-from bot.blocks.ids import ActionId, RequestRef
+from bot.blocks import modal
+from bot.blocks.ids import ActionId, DecisionMeta, RequestRef
 from bot.runtime import Runtime
-from bot.workflow import vote
+
+log = logging.getLogger(__name__)
+
+
+def _channel(body: dict) -> str | None:
+    return (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
 
 
 def register(app: AsyncApp, rt: Runtime) -> None:
-    """Listen for the decision buttons."""
+    """Listen for the decision buttons and the hand-over picker."""
+    background: set[asyncio.Task] = set()
 
-    async def on_vote(ack: AsyncAck, body: dict, action: dict, choice: Vote) -> None:
+    async def fill_form(meta: DecisionMeta, user: str, view_id: str) -> None:
+        # After the modal is open: load, authorise, then show the form or why not.
+        try:
+            req, problem = await decisions.check(rt, request_id=meta.request_id, user=user, vote=Vote(meta.vote))
+            policy = rt.policies.get(req.policy_id) if req else None
+            if problem or req is None or policy is None:
+                view = modal.notice(meta, problem or "This request no longer exists.")
+            else:
+                specs = policy.fields.approve if meta.vote == "approve" else policy.fields.reject
+                summary = f"{req.order_snapshot.get('total_price')} {req.order_snapshot.get('currency')} · {policy.title}"
+                view = modal.form(meta, order_name=req.order_name, summary=summary, specs=specs)
+            await rt.slack.views_update(view_id=view_id, view=view)
+        except Exception:  # the user sees the loading modal; operators get the log line
+            log.exception("could not fill the decision modal for request %s", meta.request_id)
+
+    async def on_decision(ack: AsyncAck, body: dict, action: dict, choice: Vote) -> None:
         await ack()
         ref = RequestRef.parse(action.get("value"))
         if ref is None:
             return  # not one of our buttons (or tampered with): nothing to decide
-        await vote(rt, request_id=ref.request_id, user=body["user"]["id"], vote=choice)
+        user = body["user"]["id"]
+        if not ref.form:
+            await decisions.vote(rt, request_id=ref.request_id, user=user, vote=choice, channel=_channel(body))
+            return
+        meta = DecisionMeta(request_id=ref.request_id, version=ref.version, vote=choice.value)
+        # The trigger_id dies 3 s after the click: open first, fill after.
+        opened = await rt.slack.views_open(trigger_id=body["trigger_id"], view=modal.loading(meta))
+        task = asyncio.create_task(fill_form(meta, user, opened["view"]["id"]))
+        background.add(task)
+        task.add_done_callback(background.discard)
 
     @app.action(ActionId.APPROVE.value)
     async def approve(ack: AsyncAck, body: dict, action: dict) -> None:
-        await on_vote(ack, body, action, Vote.APPROVE)
+        await on_decision(ack, body, action, Vote.APPROVE)
 
     @app.action(ActionId.REJECT.value)
     async def reject(ack: AsyncAck, body: dict, action: dict) -> None:
-        await on_vote(ack, body, action, Vote.REJECT)
+        await on_decision(ack, body, action, Vote.REJECT)
+
+    @app.action(ActionId.DELEGATE.value)
+    async def hand_over(ack: AsyncAck, body: dict, action: dict) -> None:
+        await ack()
+        ref = RequestRef.parse(next((e.get("value") for b in (body.get("message") or {}).get("blocks", [])
+                                     for e in b.get("elements", []) if e.get("action_id") == ActionId.APPROVE), None))
+        target = action.get("selected_user")
+        if ref is None or not target:
+            return
+        user = body["user"]["id"]
+        text = await decisions.delegate(rt, request_id=ref.request_id, user=user, target=target)
+        channel = _channel(body)
+        if channel:
+            await rt.slack.chat_postEphemeral(channel=channel, user=user, text=text)

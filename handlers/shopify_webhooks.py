@@ -28,6 +28,71 @@ def valid_hmac(body: bytes, header: str | None, secrets: list[str]) -> bool:
     return ok
 
 
+MAX_DEPTH = 64  # Shopify's payloads nest a handful of levels; deeper is garbage (and would overflow the stack)
+# Longest value stored per header (the columns' sizes; a job key is "order:{shop}:{order id}" <= 128).
+MAX_HEADER = {"X-Shopify-Topic": 128, "X-Shopify-Webhook-Id": 128, "X-Shopify-Event-Id": 128,
+              "X-Shopify-Shop-Domain": 80}
+MAX_ORDER_ID = 40
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"number {text[:20]} is out of range")
+    return value
+
+
+def parse_body(body: bytes) -> tuple[object, str | None]:
+    """(payload, None) for a storable JSON document, else (None, why): strict JSON (no NaN/Infinity),
+    at most MAX_DEPTH levels deep, strings that are valid Unicode (no lone surrogates)."""
+    try:
+        payload = json.loads(body, parse_constant=_reject_constant, parse_float=_finite)
+    except RecursionError:
+        return None, f"body is nested more than {MAX_DEPTH} levels deep"
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, NaN/Infinity
+        return None, f"body is not valid JSON: {exc}"
+    stack = [(payload, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return None, f"body is nested more than {MAX_DEPTH} levels deep"
+        if isinstance(value, dict):
+            for key, item in value.items():
+                stack += [(key, depth + 1), (item, depth + 1)]
+        elif isinstance(value, list):
+            stack += [(item, depth + 1) for item in value]
+        elif isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return None, "body has a string that is not valid Unicode (a lone surrogate)"
+    return payload, None
+
+
+UNUSABLE = "\x00"  # a header value no valid request carries
+
+
+def _header(request: web.Request, name: str) -> str:
+    """A header as clean text: '' when absent, UNUSABLE when not storable (bad bytes, control chars, too long)."""
+    value = request.headers.get(name, "").strip()
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return UNUSABLE
+    return value if len(value) <= MAX_HEADER.get(name, 255) and value.isprintable() else UNUSABLE
+
+
+def _order_id_ok(value: object) -> bool:
+    """Shopify order ids are integers (a numeric string or a gid from some clients)."""
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) and 0 <= value < 10**30 or isinstance(value, str) and 0 < len(value) <= MAX_ORDER_ID
+
+
 def _bad(status: int, reason: str) -> web.Response:
     return web.json_response({"error": reason}, status=status)
 
@@ -43,21 +108,26 @@ def register(app: web.Application, rt: Runtime) -> None:
             return _bad(413, "body too large")
         if not secrets or not valid_hmac(body, request.headers.get("X-Shopify-Hmac-Sha256"), secrets):
             return _bad(401, "invalid X-Shopify-Hmac-Sha256 signature")
-        topic = request.headers.get("X-Shopify-Topic", "").strip()
-        shop = request.headers.get("X-Shopify-Shop-Domain", "").strip()
-        webhook_id = request.headers.get("X-Shopify-Webhook-Id", "").strip()
+        topic = _header(request, "X-Shopify-Topic")
+        shop = _header(request, "X-Shopify-Shop-Domain")
+        webhook_id = _header(request, "X-Shopify-Webhook-Id")
+        event_id = _header(request, "X-Shopify-Event-Id")
         missing = [h for h, v in (("X-Shopify-Topic", topic), ("X-Shopify-Shop-Domain", shop),
                                   ("X-Shopify-Webhook-Id", webhook_id)) if not v]
         if missing:
             return _bad(400, f"missing header(s): {', '.join(missing)}")
-        try:
-            payload = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            return _bad(400, f"body is not valid JSON: {exc}")
-        if topic in ORDER_TOPICS and (not isinstance(payload, dict) or "id" not in payload):
+        unusable = [h for h, v in (("X-Shopify-Topic", topic), ("X-Shopify-Shop-Domain", shop),
+                                   ("X-Shopify-Webhook-Id", webhook_id), ("X-Shopify-Event-Id", event_id))
+                    if v == UNUSABLE]
+        if unusable:
+            return _bad(400, f"unreadable or over-long header(s): {', '.join(unusable)}")
+        payload, problem = parse_body(body)
+        if problem:
+            return _bad(400, problem)
+        if topic in ORDER_TOPICS and not (isinstance(payload, dict) and _order_id_ok(payload.get("id"))):
             return _bad(400, f"{topic} body must be an order object with an `id`")
         fresh = await accept_webhook(rt, topic=topic, shop=shop, webhook_id=webhook_id,
-                                     event_id=request.headers.get("X-Shopify-Event-Id") or None, body=payload)
+                                     event_id=event_id or None, body=payload)
         return web.json_response({"ok": True, "duplicate": not fresh})
 
     app.router.add_post("/shopify/webhooks", receive)

@@ -143,6 +143,44 @@ class SlackSimulator:
         }
         return await self.post_raw(urlencode(fields).encode(), FORM)
 
+    async def click_ephemeral(self, ephemeral: dict, action_id: str, user_id: str, value: str | None = None,
+                              *, block_id: str | None = None) -> tuple[int, str]:
+        """Click an element of an ephemeral message (an entry of `slack.ephemerals`), as Slack sends it."""
+        block, element = _find_element(ephemeral["blocks"], action_id, block_id)
+        channel = ephemeral.get("channel")
+        payload = self._common("block_actions", user_id)
+        payload.update({
+            "container": {"type": "message", "message_ts": ephemeral["message_ts"], "channel_id": channel,
+                          "is_ephemeral": True},
+            "trigger_id": self.slack.new_trigger_id(user_id),
+            "channel": {"id": channel, "name": self._channel_name(channel)} if channel else None,
+            "state": {"values": {}},
+            "response_url": self.slack.issue_response_url(channel=channel, message_ts=None, user=user_id),
+            "actions": [_action(block, element, value, self._action_ts())],
+        })
+        return await self._send_payload(payload)
+
+    async def event(self, event: dict, *, event_id: str | None = None) -> tuple[int, str]:
+        """Deliver an Events API event_callback (JSON, signed), as Slack does."""
+        now = int(self.clock())
+        body = {"token": self.verification_token, "team_id": self.team_id, "api_app_id": self.api_app_id,
+                "event": {"event_ts": f"{self.clock():.6f}", **event}, "type": "event_callback",
+                "event_id": event_id or "Ev" + self.slack.new_id(10), "event_time": now,
+                "authorizations": [{"team_id": self.team_id, "user_id": self.slack.bot_user_id, "is_bot": True,
+                                    "is_enterprise_install": False}],
+                "is_ext_shared_channel": False}
+        return await self.post_raw(json.dumps(body).encode(), "application/json")
+
+    async def open_home(self, user_id: str) -> tuple[int, str]:
+        """The user opens the app's Home tab (app_home_opened)."""
+        self._user(user_id)
+        channel, _ = self.slack.open_dm(user_id)
+        view = self.slack.home_views.get(user_id)
+        event = {"type": "app_home_opened", "user": user_id, "channel": channel, "tab": "home"}
+        if view:
+            event["view"] = view_api(view)
+        return await self.event(event)
+
     async def submit_view(self, view_id: str, user_id: str, values: dict[str, dict[str, dict]]) -> tuple[int, str]:
         """Submit a modal with input values {block_id: {action_id: {type, value|selected_option|...}}}."""
         view = self.slack.views[view_id]

@@ -71,3 +71,18 @@ async def counts(session: AsyncSession) -> dict[str, int]:
 
     rows = (await session.exec(select(Job.status, func.count()).group_by(Job.status))).all()
     return {status: n for status, n in rows}
+
+
+async def listing(session: AsyncSession, *, statuses: tuple[str, ...], limit: int = 100) -> list[Job]:
+    """Jobs in these statuses, soonest first (for `holdfast jobs`)."""
+    query = select(Job).where(col(Job.status).in_(statuses)).order_by(col(Job.run_at), col(Job.id)).limit(limit)
+    return list((await session.exec(query)).all())
+
+
+async def retry(session: AsyncSession, *, job_id: int, now: datetime) -> bool:
+    """Re-queue a dead job to run now with a fresh attempt budget; False if it is not dead."""
+    result = await session.exec(
+        update(Job).where(col(Job.id) == job_id, Job.status == "dead")
+        .values(status="pending", run_at=now, attempts=0, lease_until=None, updated_at=now)
+    )
+    return result.rowcount == 1

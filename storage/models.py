@@ -110,3 +110,41 @@ class Job(SQLModel, table=True):
     lease_until: datetime | None = None
     created_at: datetime
     updated_at: datetime
+
+
+class PeriodicRun(SQLModel, table=True):
+    """A lease on one period of a periodic job: the unique (name, period_start) lets one instance run it."""
+
+    __tablename__ = "periodic_run"
+    __table_args__ = (UniqueConstraint("name", "period_start", name="uq_periodic_run_period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64)
+    period_start: datetime
+    owner: str = Field(max_length=128)
+    started_at: datetime
+    finished_at: datetime | None = None
+    error: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class ShopWatermark(SQLModel, table=True):
+    """How far reconciliation has read a shop's orders (Shopify's updatedAt, not our clock)."""
+
+    __tablename__ = "shop_watermark"
+
+    shop_domain: str = Field(max_length=255, primary_key=True)
+    orders_updated_at: datetime
+    updated_at: datetime
+
+
+class RequestCopy(SQLModel, table=True):
+    """Another message showing a request (an escalation post or DM), redrawn with the original."""
+
+    __tablename__ = "request_copy"
+    __table_args__ = (UniqueConstraint("request_id", "channel", name="uq_request_copy_channel"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="approval_request.id")
+    channel: str = Field(max_length=64)
+    ts: str = Field(max_length=32)
+    created_at: datetime

@@ -31,16 +31,41 @@ async def create(session: AsyncSession, **values: Any) -> ApprovalRequest:
     return row
 
 
-async def compare_and_set(session: AsyncSession, *, request_id: int, version: int, status: str,
-                          decided_by: str, now: datetime) -> bool:
-    """Move a pending request at `version` to `status`; False if someone changed it first."""
+async def compare_and_set(session: AsyncSession, *, request_id: int, version: int, now: datetime,
+                          **values: Any) -> bool:
+    """Bump a pending request's version (and set `values`) only if nobody changed it since we read `version`."""
     result = await session.exec(
         update(ApprovalRequest)
         .where(col(ApprovalRequest.id) == request_id, ApprovalRequest.version == version,
                ApprovalRequest.status == "pending")
-        .values(status=status, version=version + 1, decided_by=decided_by, decided_at=now, updated_at=now)
+        .values(version=version + 1, updated_at=now, **values)
     )
     return result.rowcount == 1
+
+
+async def votes(session: AsyncSession, *, request_id: int) -> list[tuple[str, str]]:
+    """(user, vote) in the order they were cast."""
+    query = select(Decision.user_id, Decision.vote).where(Decision.request_id == request_id).order_by(col(Decision.id))
+    return [(u, v) for u, v in (await session.exec(query)).all()]
+
+
+async def decisions(session: AsyncSession, *, request_id: int) -> list[Decision]:
+    """Every vote with its fields, in order."""
+    query = select(Decision).where(Decision.request_id == request_id).order_by(col(Decision.id))
+    return list((await session.exec(query)).all())
+
+
+async def assign(session: AsyncSession, *, request_id: int, assignee: str, now: datetime) -> None:
+    """Record who a request was handed to."""
+    await session.exec(update(ApprovalRequest).where(col(ApprovalRequest.id) == request_id)
+                       .values(assignee=assignee, updated_at=now))
+
+
+async def set_outcome(session: AsyncSession, *, request_id: int, state: str, now: datetime,
+                      error: str | None = None) -> None:
+    """Record whether the decision's effect landed in Shopify."""
+    await session.exec(update(ApprovalRequest).where(col(ApprovalRequest.id) == request_id)
+                       .values(outcome_state=state, outcome_error=error, updated_at=now))
 
 
 async def add_decision(session: AsyncSession, *, request_id: int, user_id: str, vote: str, now: datetime,

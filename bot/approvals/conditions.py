@@ -22,11 +22,29 @@ FACTS: dict[str, tuple[str, Callable[[OrderFacts], Any]]] = {
     "customer_tag": ("set", lambda o: o.customer_tags),
     "sku": ("set", lambda o: tuple(li.sku for li in o.line_items if li.sku)),
     "vendor": ("set", lambda o: tuple(li.vendor for li in o.line_items if li.vendor)),
+    "total_quantity": ("number", lambda o: Decimal(o.total_quantity) if o.line_items else None),
+    "max_line_quantity": ("number", lambda o: Decimal(max(li.quantity for li in o.line_items)) if o.line_items else None),
+    "product_type": ("set", lambda o: tuple(li.product_type for li in o.line_items if li.product_type)),
+    "product_tag": ("set", lambda o: o.product_tags),
+    "shipping_method": ("set", lambda o: o.shipping_methods),
+    "payment_gateway": ("set", lambda o: o.payment_gateways),
     "source_name": ("text", lambda o: o.source_name),
     "shipping_country": ("text", lambda o: o.shipping_country),
+    "shipping_province": ("text", lambda o: o.shipping_province),
     "financial_status": ("text", lambda o: o.financial_status),
     "currency": ("text", lambda o: o.currency),
+    "customer_email": ("text", lambda o: o.customer_email),
+    "customer_email_domain": ("text", lambda o: o.customer_email_domain),
+    "payment_terms": ("text", lambda o: o.payment_terms),
+    "risk_level": ("text", lambda o: o.risk_level),
+    "risk_recommendation": ("text", lambda o: o.risk_recommendation),
+    "b2b": ("bool", lambda o: o.b2b),
+    "first_order": ("bool", lambda o: o.first_order),
+    "note_attribute": ("attrs", lambda o: o.note_attributes),
 }
+MONEY_FACTS = {"total_price", "subtotal_price", "total_discounts"}
+# Facts a webhook never carries: one GraphQL read supplies them when a policy asks.
+GRAPHQL_FACTS = frozenset({"risk_level", "risk_recommendation", "product_tag"})
 NUMBER_OPS = {"gte": "≥", "gt": ">", "lte": "≤", "lt": "<", "eq": "="}
 TEXT_OPS = {"eq", "in", "glob"}
 
@@ -49,6 +67,8 @@ class Node:
     fact: str | None = None
     cmp: str | None = None
     value: Any = None
+    currency: str | None = None
+    name: str | None = None  # note attribute name
 
 
 @dataclass(frozen=True)
@@ -69,27 +89,50 @@ def _number(value: Any, path: str) -> Decimal:
         raise ConditionError(path, f"expected a number, got {value!r}") from None
 
 
-def _leaf(fact: str, spec: Any, path: str) -> Node:
-    kind, _ = FACTS[fact]
+def _text_leaf(fact: str, spec: Any, path: str, name: str | None = None) -> Node:
     if not isinstance(spec, dict):
         spec = {"eq": spec}
     if len(spec) != 1:
-        raise ConditionError(path, "expected exactly one comparison, e.g. {gte: 100}")
+        raise ConditionError(path, "expected exactly one comparison, e.g. {glob: 'INFLU*'}")
     cmp, value = next(iter(spec.items()))
     sub = f"{path}.{cmp}"
-    if kind == "number":
-        if cmp not in NUMBER_OPS:
-            raise ConditionError(sub, f"unknown comparison; expected one of {', '.join(NUMBER_OPS)}")
-        return Node("fact", fact=fact, cmp=cmp, value=_number(value, sub))
     if cmp not in TEXT_OPS:
         raise ConditionError(sub, f"unknown comparison; expected one of {', '.join(sorted(TEXT_OPS))}")
     if cmp == "in":
         if not isinstance(value, list) or not value:
             raise ConditionError(sub, "expected a non-empty list of strings")
-        return Node("fact", fact=fact, cmp=cmp, value=tuple(str(v) for v in value))
+        return Node("fact", fact=fact, cmp=cmp, value=tuple(str(v) for v in value), name=name)
     if not isinstance(value, (str, int)) or isinstance(value, bool):
         raise ConditionError(sub, f"expected a string, got {value!r}")
-    return Node("fact", fact=fact, cmp=cmp, value=str(value))
+    return Node("fact", fact=fact, cmp=cmp, value=str(value), name=name)
+
+
+def _leaf(fact: str, spec: Any, path: str) -> Node:
+    kind, _ = FACTS[fact]
+    if kind == "bool":
+        if not isinstance(spec, bool):
+            raise ConditionError(path, f"expected true or false, got {spec!r}")
+        return Node("fact", fact=fact, cmp="eq", value=spec)
+    if kind == "attrs":
+        if not isinstance(spec, dict) or len(spec) != 1:
+            raise ConditionError(path, "expected one attribute, e.g. {order_type: sample}")
+        name, inner = next(iter(spec.items()))
+        return _text_leaf(fact, inner, f"{path}.{name}", name=str(name))
+    if kind != "number":
+        return _text_leaf(fact, spec, path)
+    if not isinstance(spec, dict):
+        spec = {"eq": spec}
+    spec = dict(spec)
+    currency = spec.pop("currency", None)
+    if currency is not None and (fact not in MONEY_FACTS or not isinstance(currency, str) or len(currency) != 3):
+        raise ConditionError(f"{path}.currency", "expected a 3-letter currency code on a money fact, e.g. USD")
+    if len(spec) != 1:
+        raise ConditionError(path, "expected exactly one comparison, e.g. {gte: 100}")
+    cmp, value = next(iter(spec.items()))
+    sub = f"{path}.{cmp}"
+    if cmp not in NUMBER_OPS:
+        raise ConditionError(sub, f"unknown comparison; expected one of {', '.join(NUMBER_OPS)}")
+    return Node("fact", fact=fact, cmp=cmp, value=_number(value, sub), currency=currency.upper() if currency else None)
 
 
 def parse(spec: Any, path: str = "when") -> Node:
@@ -128,9 +171,17 @@ def _eval_fact(node: Node, order: OrderFacts) -> Outcome:
     kind, getter = FACTS[node.fact]
     actual = getter(order)
     label = node.fact.replace("_", " ")
+    if kind == "attrs":
+        actual = actual.get(node.name)
+        label = f"note attribute {node.name}"
     if actual is None:
-        return Outcome(False, missing=(node.fact,))
+        return Outcome(False, missing=(node.fact if kind != "attrs" else f"note_attribute.{node.name}",))
+    if kind == "bool":
+        ok = actual is node.value
+        return Outcome(ok, (label if node.value else f"not {label}",) if ok else ())
     if kind == "number":
+        if node.currency and node.currency != order.currency.upper():
+            return Outcome(False, missing=(f"{node.fact} in {node.currency} (order is in {order.currency})",))
         ok = {
             "gte": actual >= node.value,
             "gt": actual > node.value,
@@ -139,18 +190,20 @@ def _eval_fact(node: Node, order: OrderFacts) -> Outcome:
             "eq": actual == node.value,
         }[node.cmp]
         unit = "%" if node.fact == "discount_percent" else ""
-        cur = f" {order.currency}" if node.fact.endswith(("_price", "_discounts")) else ""
+        cur = f" {order.currency}" if node.fact in MONEY_FACTS else ""
         why = f"{label} {_fmt(actual)}{unit}{cur} {NUMBER_OPS[node.cmp]} {_fmt(node.value)}{unit}{cur}"
         return Outcome(ok, (why,) if ok else ())
     values = actual if kind == "set" else (actual,)
-    hits = [v for v in values if _compare_text(v, node.cmp, node.value)]
+    hits = [v for v in values if _compare_text(str(v), node.cmp, node.value)]
     return Outcome(bool(hits), (f"{label} `{hits[0]}`",) if hits else ())
 
 
 def describe(node: Node) -> str:
     """A short human rendering of a condition, for explanations of `not`."""
     if node.op == "fact":
-        label = node.fact.replace("_", " ")
+        label = node.fact.replace("_", " ") if node.name is None else f"note attribute {node.name}"
+        if FACTS[node.fact][0] == "bool":
+            return label if node.value else f"not {label}"
         if FACTS[node.fact][0] == "number":
             return f"{label} {NUMBER_OPS[node.cmp]} {_fmt(node.value)}"
         value = ", ".join(node.value) if node.cmp == "in" else node.value
@@ -158,6 +211,13 @@ def describe(node: Node) -> str:
     if node.op == "not":
         return f"not {describe(node.children[0])}"
     return "(" + f" {node.op} ".join(describe(c) for c in node.children) + ")"
+
+
+def facts_used(node: Node) -> set[str]:
+    """Every fact a condition reads (to know whether a GraphQL read is needed)."""
+    if node.op == "fact":
+        return {node.fact}
+    return set().union(*(facts_used(c) for c in node.children))
 
 
 def evaluate(node: Node, order: OrderFacts) -> Outcome:

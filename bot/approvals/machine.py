@@ -8,7 +8,8 @@ from enum import StrEnum
 from typing import Any
 
 from bot.approvals.orders import OrderFacts
-from bot.approvals.policies import Match, Policy
+from bot.approvals.policies import Match
+from bot.approvals.schema import Policy
 
 HOLD_HANDLE = "holdfast-approval"  # ours alone on each fulfillment order; lets other apps' holds coexist
 
@@ -19,6 +20,8 @@ class Status(StrEnum):
     PENDING = "pending"
     APPROVED = "approved"
     REJECTED = "rejected"
+    EXPIRED = "expired"
+    CLOSED = "closed"  # ended outside holdfast (order cancelled or fulfilled)
 
 
 class Vote(StrEnum):
@@ -35,10 +38,20 @@ class JobKind(StrEnum):
     HOLD = "shopify.hold"
     RELEASE = "shopify.release"
     TAGS = "shopify.tags"
+    NOTE = "shopify.note"
+    CANCEL = "shopify.cancel"
+    CANCEL_CHECK = "shopify.cancel_check"
     POST_REQUEST = "slack.post_request"
     UPDATE_REQUEST = "slack.update_request"
     EPHEMERAL = "slack.ephemeral"
     THREAD_NOTICE = "slack.thread_notice"
+    DM = "slack.dm"
+    # Timers, copies and periodic work (issue 7): see bot/jobs/timers.py and bot/reconcile.py.
+    TIMER = "timer.fire"
+    POST_COPY = "slack.post_copy"
+    DIGEST = "slack.digest"
+    RECONCILE = "shopify.reconcile"
+    WEBHOOK_CHECK = "shopify.webhook_check"
 
 
 @dataclass(frozen=True)
@@ -51,6 +64,16 @@ class Effect:
 
 
 @dataclass(frozen=True)
+class Ballot:
+    """One vote as cast: who, what, whether the directory counts them as an approver, and the modal's fields."""
+
+    user: str
+    vote: Vote
+    eligible: bool
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class RequestState:
     """What the machine needs of a stored request."""
 
@@ -60,9 +83,12 @@ class RequestState:
     status: Status
     version: int
     policy_id: str
+    order_name: str = ""
     requester: str | None = None
+    creator: str | None = None
     decided_by: str | None = None
     decided_at: datetime | None = None
+    votes: tuple[tuple[str, Vote], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -92,10 +118,26 @@ class AlreadyDecided:
 
 
 @dataclass(frozen=True)
+class AlreadyVoted:
+    """This approver voted before; one vote each."""
+
+    vote: Vote
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """The vote counts but does not decide yet (N of M)."""
+
+    progress: str
+    effects: tuple[Effect, ...]
+
+
+@dataclass(frozen=True)
 class Decided:
     """The vote decides the request."""
 
     status: Status
+    progress: str
     effects: tuple[Effect, ...]
 
 
@@ -105,7 +147,7 @@ def shopify_key(shop: str, order_gid: str) -> str:
 
 
 def slack_key(shop: str, order_gid: str) -> str:
-    """Ordering key for a request's Slack effects (post before update)."""
+    """Ordering key for a request's Slack effects (post before update before thread replies)."""
     return f"slack:{shop}:{order_gid}"
 
 
@@ -123,34 +165,86 @@ def flag(shop: str, order: OrderFacts, match: Match) -> NewRequest:
     return NewRequest(order, match, audit, effects)
 
 
-def authorise(req: RequestState, policy: Policy | None, user: str) -> Refused | None:
+def authorise(req: RequestState, policy: Policy | None, ballot: Ballot) -> Refused | None:
     """Server-side check of who may decide, from the stored request and the policy in force."""
     if policy is None:
         return Refused(f"The policy `{req.policy_id}` that flagged this order no longer exists; ask an operator.")
-    if req.requester and user == req.requester:
+    if req.requester and ballot.user == req.requester:
         return Refused("You requested this order, so you cannot approve or reject it.")
-    if user not in policy.approvers.users:
+    if req.creator and ballot.user == req.creator:
+        return Refused("You created this order in Shopify, so you cannot approve or reject it.")
+    if not ballot.eligible:
         return Refused(f"You are not an approver for the policy *{policy.title}*.")
     return None
 
 
-def decide(req: RequestState, policy: Policy | None, user: str, vote: Vote) -> Refused | AlreadyDecided | Decided:
-    """Apply one vote: refuse it, report the earlier decision, or decide with its effects."""
+def progress(policy: Policy, votes: tuple[tuple[str, Vote], ...]) -> str:
+    """'1 of 2: approved by <@U1>' — what the message shows while votes come in."""
+    approvals = [u for u, v in votes if v is Vote.APPROVE]
+    rejections = [u for u, v in votes if v is Vote.REJECT]
+    who = []
+    if approvals:
+        who.append("approved by " + ", ".join(f"<@{u}>" for u in approvals))
+    if rejections:
+        who.append("rejected by " + ", ".join(f"<@{u}>" for u in rejections))
+    head = f"{len(approvals)} of {policy.approvers.required}"
+    return f"{head}: {'; '.join(who)}" if who else head
+
+
+def fields_text(policy: Policy, fields: dict[str, Any]) -> str:
+    """Submitted fields as bullet lines under their labels."""
+    labels = {f.id: f.label for f in (*policy.fields.approve, *policy.fields.reject)}
+    return "\n".join(f"• {labels.get(k, k)}: {v}" for k, v in fields.items() if v not in (None, ""))
+
+
+def outcome(req: RequestState, policy: Policy, status: Status, *, by: str,
+            fields: dict[str, Any] | None = None) -> tuple[Effect, ...]:
+    """Effects of a final decision (also used by expiry): Shopify first, then what people see."""
+    sk, lk = shopify_key(req.shop, req.order_gid), slack_key(req.shop, req.order_gid)
+    gid = req.order_gid
+    tag = {Status.APPROVED: policy.tags.approved, Status.REJECTED: policy.tags.rejected,
+           Status.EXPIRED: policy.tags.expired}[status]
+    effects: list[Effect] = []
+    if status is Status.APPROVED or (status is Status.REJECTED and policy.on_reject == "release"):
+        effects.append(Effect(JobKind.RELEASE, sk, {"order_gid": gid, "handle": HOLD_HANDLE, "report": True}))
+    elif status is Status.REJECTED and policy.on_reject == "cancel":
+        c = policy.cancel
+        effects.append(Effect(JobKind.CANCEL, sk, {
+            "order_gid": gid, "reason": c.reason, "restock": c.restock, "refund": c.refund,
+            "notify_customer": c.notify_customer, "staff_note": f"Rejected in Slack by {by} (holdfast)"}))
+    effects.append(Effect(JobKind.TAGS, sk, {"order_gid": gid, "add": [tag], "remove": [policy.tags.pending]}))
+    effects.append(Effect(JobKind.NOTE, sk, {"order_gid": gid, "status": status.value, "by": by,
+                                             "fields": fields or {}}))
+    effects.append(Effect(JobKind.UPDATE_REQUEST, lk, {}))
+    if req.requester:
+        effects.append(Effect(JobKind.DM, f"dm:{req.requester}", {
+            "user": req.requester, "text": f"Your order request {req.order_name} was {status.value} by <@{by}>"
+            if by != "holdfast" else f"Your order request {req.order_name} {status.value}."}))
+    return tuple(effects)
+
+
+def decide(req: RequestState, policy: Policy | None, ballot: Ballot) -> (
+        Refused | AlreadyDecided | AlreadyVoted | Recorded | Decided):
+    """Apply one vote: refuse it, report an earlier decision or vote, record it, or decide."""
     if req.status is not Status.PENDING:
         return AlreadyDecided(req.status, req.decided_by, req.decided_at)
-    refused = authorise(req, policy, user)
+    refused = authorise(req, policy, ballot)
     if refused:
         return refused
     assert policy is not None
-    sk, lk = shopify_key(req.shop, req.order_gid), slack_key(req.shop, req.order_gid)
-    update = Effect(JobKind.UPDATE_REQUEST, lk, {})
-    if vote is Vote.APPROVE:
-        tags = {"order_gid": req.order_gid, "add": [policy.tags.approved], "remove": [policy.tags.pending]}
-        effects = (
-            Effect(JobKind.RELEASE, sk, {"order_gid": req.order_gid, "handle": HOLD_HANDLE}),
-            Effect(JobKind.TAGS, sk, tags),
-            update,
-        )
-        return Decided(Status.APPROVED, effects)
-    tags = {"order_gid": req.order_gid, "add": [policy.tags.rejected], "remove": [policy.tags.pending]}
-    return Decided(Status.REJECTED, (Effect(JobKind.TAGS, sk, tags), update))
+    earlier = dict(req.votes)
+    if ballot.user in earlier:
+        return AlreadyVoted(earlier[ballot.user])
+    votes = (*req.votes, (ballot.user, ballot.vote))
+    tally = sum(1 for _, v in votes if v is ballot.vote)
+    needed = policy.approvers.required if ballot.vote is Vote.APPROVE else policy.approvers.rejections_required
+    shown = progress(policy, votes)
+    verb = "approved" if ballot.vote is Vote.APPROVE else "rejected"
+    notice = Effect(JobKind.THREAD_NOTICE, slack_key(req.shop, req.order_gid),
+                    {"text": f"<@{ballot.user}> {verb}" + (f" ({shown})" if policy.approvers.required > 1 else "")
+                     + (f"\n{fields_text(policy, ballot.fields)}" if ballot.fields else "")})
+    if tally < needed:
+        return Recorded(shown, (notice, Effect(JobKind.UPDATE_REQUEST, slack_key(req.shop, req.order_gid), {})))
+    status = Status.APPROVED if ballot.vote is Vote.APPROVE else Status.REJECTED
+    return Decided(status, shown, (notice, *outcome(req, policy, status, by=ballot.user, fields=ballot.fields)))
+

@@ -21,6 +21,7 @@ class LineItem:
     sku: str | None = None
     vendor: str | None = None
     product_type: str | None = None
+    product_tags: tuple[str, ...] | None = None  # not in webhooks: filled by one GraphQL read when a policy asks
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,36 @@ class OrderFacts:
     line_items: tuple[LineItem, ...] = ()
     created_at: str | None = None
     staff_user_id: str | None = None
+    shipping_province: str | None = None
+    shipping_methods: tuple[str, ...] = ()
+    payment_gateways: tuple[str, ...] = ()
+    payment_terms: str | None = None
+    b2b: bool | None = None
+    risk_level: str | None = None  # not in webhooks: filled by one GraphQL read when a policy asks
+    risk_recommendation: str | None = None
+
+    @property
+    def customer_email_domain(self) -> str | None:
+        """The part after @ of the customer's email, lower-cased."""
+        email = self.customer_email or ""
+        return email.rsplit("@", 1)[1].lower() if "@" in email else None
+
+    @property
+    def total_quantity(self) -> int:
+        """Units across all line items."""
+        return sum(li.quantity for li in self.line_items)
+
+    @property
+    def first_order(self) -> bool | None:
+        """True for a customer's first order (None when the count is unknown)."""
+        return None if self.customer_orders_count is None else self.customer_orders_count <= 1
+
+    @property
+    def product_tags(self) -> tuple[str, ...] | None:
+        """Tags of every product ordered; None until a GraphQL read supplied them."""
+        if any(li.product_tags is None for li in self.line_items) or not self.line_items:
+            return None
+        return tuple(dict.fromkeys(t for li in self.line_items for t in li.product_tags or ()))
 
     @property
     def discount_percent(self) -> Decimal | None:
@@ -77,6 +108,26 @@ class OrderFacts:
                 for li in self.line_items
             ],
         }
+
+
+def enrich(facts: OrderFacts, node: dict[str, Any]) -> OrderFacts:
+    """Add what only GraphQL knows (risk, product tags) from an `OrderEnrichment` node."""
+    from dataclasses import replace
+
+    risk = node.get("risk") or {}
+    levels = [a.get("riskLevel") for a in risk.get("assessments") or [] if a.get("riskLevel")]
+    order_rank = ["NONE", "PENDING", "LOW", "MEDIUM", "HIGH"]
+    level = max(levels, key=lambda lv: order_rank.index(lv) if lv in order_rank else 0) if levels else None
+    tags_by_sku: dict[str | None, tuple[str, ...]] = {}
+    titles: dict[str, tuple[str, ...]] = {}
+    for li in (node.get("lineItems") or {}).get("nodes") or []:
+        tags = tuple((li.get("product") or {}).get("tags") or ())
+        tags_by_sku[li.get("sku") or None] = tags
+        titles[li.get("title") or ""] = tags
+    items = tuple(replace(li, product_tags=tags_by_sku.get(li.sku) if li.sku in tags_by_sku
+                          else titles.get(li.title, ())) for li in facts.line_items)
+    return replace(facts, line_items=items, risk_level=level or facts.risk_level,
+                   risk_recommendation=risk.get("recommendation") or facts.risk_recommendation)
 
 
 def _money(value: Any, what: str) -> Decimal:
@@ -118,6 +169,7 @@ def from_webhook(body: dict[str, Any]) -> OrderFacts:
         for li in body.get("line_items") or []
     )
     orders_count = customer.get("orders_count")
+    terms = body.get("payment_terms") or {}
     return OrderFacts(
         gid=body.get("admin_graphql_api_id") or f"gid://shopify/Order/{legacy}",
         legacy_id=legacy,
@@ -144,4 +196,58 @@ def from_webhook(body: dict[str, Any]) -> OrderFacts:
         line_items=items,
         created_at=body.get("created_at"),
         staff_user_id=str(body["user_id"]) if body.get("user_id") else None,
+        shipping_province=shipping.get("province_code") or shipping.get("province"),
+        shipping_methods=tuple(str(x) for sl in body.get("shipping_lines") or []
+                               for x in (sl.get("title"), sl.get("code")) if x),
+        payment_gateways=tuple(str(g) for g in body.get("payment_gateway_names") or []),
+        payment_terms=terms.get("payment_terms_name") or terms.get("payment_terms_type"),
+        b2b=bool(body.get("company")) if "company" in body else None,
+    )
+
+
+def _amount(money_bag: Any) -> Decimal | None:
+    amount = ((money_bag or {}).get("shopMoney") or {}).get("amount")
+    return _money(amount, "amount") if amount is not None else None
+
+
+def from_graphql(node: dict[str, Any]) -> OrderFacts:
+    """Facts from an Admin GraphQL `Order` node (reconciliation reads orders this way)."""
+    if not isinstance(node, dict) or not node.get("id"):
+        raise OrderPayloadError("order node has no `id`")
+    customer = node.get("customer") or {}
+    items = tuple(
+        LineItem(
+            title=str(li.get("title") or li.get("name") or "item"),
+            quantity=int(li.get("quantity") or 0),
+            price=_amount(li.get("originalUnitPriceSet")) or Decimal("0"),
+            sku=li.get("sku") or None,
+            vendor=li.get("vendor") or None,
+            product_type=(li.get("product") or {}).get("productType") or None,
+        )
+        for li in (node.get("lineItems") or {}).get("nodes") or []
+    )
+    name = " ".join(p for p in (customer.get("firstName"), customer.get("lastName")) if p)
+    email = (customer.get("defaultEmailAddress") or {}).get("emailAddress") or node.get("email")
+    orders_count = customer.get("numberOfOrders")
+    status = node.get("displayFinancialStatus")
+    return OrderFacts(
+        gid=node["id"],
+        legacy_id=str(node.get("legacyResourceId") or node["id"].rsplit("/", 1)[-1]),
+        name=str(node.get("name") or node["id"]),
+        currency=str(node.get("currencyCode") or "USD"),
+        total_price=_amount(node.get("totalPriceSet")) or Decimal("0"),
+        subtotal_price=_amount(node.get("subtotalPriceSet")),
+        total_discounts=_amount(node.get("totalDiscountsSet")) or Decimal("0"),
+        discount_codes=tuple(node.get("discountCodes") or ()),
+        order_tags=_tags(node.get("tags")),
+        customer_tags=_tags(customer.get("tags")),
+        customer_name=(name or email) if customer else None,
+        customer_email=email or None,
+        customer_orders_count=int(orders_count) if orders_count is not None else None,
+        source_name=node.get("sourceName"),
+        shipping_country=(node.get("shippingAddress") or {}).get("countryCodeV2"),
+        note_attributes={str(a.get("key")): str(a.get("value")) for a in node.get("customAttributes") or []},
+        financial_status=status.lower() if isinstance(status, str) else None,
+        line_items=items,
+        created_at=node.get("createdAt"),
     )

@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from bot.approvals.conditions import ConditionError, evaluate
+from bot.approvals.conditions import GRAPHQL_FACTS, ConditionError, evaluate, facts_used
 from bot.approvals.orders import OrderFacts
 from bot.approvals.schema import Policy, PolicyFile, Roles
 
@@ -22,6 +22,12 @@ class PolicySet:
     file_hash: str
     source: str
     roles: Roles = field(default_factory=Roles)
+
+    @property
+    def needs_graphql(self) -> bool:
+        """Whether an enabled policy asks for a fact only GraphQL has (risk, product tags)."""
+        return any(p.enabled and p.condition is not None and facts_used(p.condition) & GRAPHQL_FACTS
+                   for p in self.policies)
 
     def get(self, policy_id: str) -> Policy | None:
         """The policy with this id, if it still exists."""

@@ -1,8 +1,9 @@
-"""Slack action/callback ids (kebab-case enums) and the typed values carried by buttons."""
+"""Slack action/callback ids (kebab-case enums) and the typed values carried by buttons and modals."""
 
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -12,31 +13,52 @@ class ActionId(StrEnum):
 
     APPROVE = "request-approve"
     REJECT = "request-reject"
+    DELEGATE = "request-delegate"
+    MORE = "approvals-more"  # next page of an /approvals reply (queue or history)
 
 
 class BlockId(StrEnum):
     """block_id of blocks we look up again."""
 
     DECISION = "request-decision"
+    QUEUE_ITEM = "queue-item"  # + "-<request id>": one per request in a list (block_ids are unique per message)
 
 
-class RequestRef(BaseModel):
-    """What a decision button carries: which request, at which version the message was drawn."""
+class CallbackId(StrEnum):
+    """callback_id of our modals."""
 
+    DECISION = "decision-modal"
+
+
+class _Typed(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-    request_id: int
-    version: int
 
     def dump(self) -> str:
-        """Compact JSON for a button value (≤ 2,000 chars)."""
-        return self.model_dump_json()
+        """Compact JSON (button values ≤ 2,000 chars, private_metadata ≤ 3,000)."""
+        return self.model_dump_json(exclude_defaults=True)
 
     @classmethod
-    def parse(cls, raw: str | None) -> RequestRef | None:
-        """Parse a button value; None when it is not ours or is malformed."""
+    def parse(cls, raw: str | None):
+        """Parse a value we sent; None when it is not ours or is malformed."""
         if not raw:
             return None
         try:
             return cls.model_validate_json(raw)
         except ValidationError:
             return None
+
+
+class RequestRef(_Typed):
+    """What a decision button carries: which request, at which version, and whether it opens a modal."""
+
+    request_id: int
+    version: int
+    form: bool = False
+
+
+class DecisionMeta(_Typed):
+    """A decision modal's private_metadata."""
+
+    request_id: int
+    version: int
+    vote: Literal["approve", "reject"]

@@ -8,6 +8,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
+    UserSelectElement,
     ButtonElement,
     ConfirmObject,
     ContextBlock,
@@ -19,7 +20,10 @@ from slack_sdk.models.blocks import (
 from bot.blocks.ids import ActionId, BlockId, RequestRef
 
 MAX_LINES = 5
-HEADLINES = {"pending": "needs approval", "approved": "approved", "rejected": "rejected"}
+HEADLINES = {"pending": "needs approval", "approved": "approved", "rejected": "rejected", "expired": "expired",
+             "closed": "closed outside holdfast"}
+OUTCOMES = {"pending": ":hourglass_flowing_sand: applying in Shopify…", "done": ":white_check_mark: applied in Shopify",
+            "failed": ":warning: Shopify refused"}
 HOLD_LABELS = {
     "pending": ":hourglass_flowing_sand: placing hold…",
     "placed": ":lock: fulfillment on hold",
@@ -43,6 +47,14 @@ class RequestView:
     hold_error: str | None = None
     decided_by: str | None = None
     decided_at: datetime | None = None
+    progress: str | None = None  # "1 of 2: approved by <@U1>" when several approvals are needed
+    fields: str | None = None  # the deciding vote's fields, already rendered as lines
+    outcome_state: str | None = None
+    outcome_error: str | None = None
+    approve_form: bool = False
+    reject_form: bool = False
+    delegation: bool = False
+    assignee: str | None = None
 
 
 def admin_url(shop: str, legacy_id: str) -> str:
@@ -76,10 +88,33 @@ def _hold_line(view: RequestView) -> str:
 
 
 def _outcome(view: RequestView) -> str:
-    when = f"<!date^{int(view.decided_at.timestamp())}^{{date_short_pretty}} {{time}}|{view.decided_at:%Y-%m-%d %H:%M} UTC>" if view.decided_at else ""
-    verb = {"approved": ":white_check_mark: *Approved*", "rejected": ":x: *Rejected*"}.get(view.status, view.status)
-    who = f" by <@{view.decided_by}>" if view.decided_by else ""
-    return f"{verb}{who} {when}".strip()
+    when = (f"<!date^{int(view.decided_at.timestamp())}^{{date_short_pretty}} {{time}}|"
+            f"{view.decided_at:%Y-%m-%d %H:%M} UTC>") if view.decided_at else ""
+    verb = {"approved": ":white_check_mark: *Approved*", "rejected": ":x: *Rejected*",
+            "expired": ":alarm_clock: *Expired*", "closed": ":no_entry_sign: *Closed*"}.get(view.status, view.status)
+    who = f" by <@{view.decided_by}>" if view.decided_by and view.decided_by != "holdfast" else ""
+    lines = [f"{verb}{who} {when}".strip()]
+    if view.fields:
+        lines.append(_escape(view.fields))
+    if view.outcome_state:
+        state = OUTCOMES.get(view.outcome_state, view.outcome_state)
+        lines.append(state + (f": {_escape(view.outcome_error)}" if view.outcome_error else ""))
+    return "\n".join(lines)
+
+
+def _decision_buttons(view: RequestView, order_name: str) -> ActionsBlock:
+    approve = RequestRef(request_id=view.id, version=view.version, form=view.approve_form).dump()
+    reject = RequestRef(request_id=view.id, version=view.version, form=view.reject_form).dump()
+    elements: list[Any] = [
+        ButtonElement(text="Approve", action_id=ActionId.APPROVE, value=approve, style="primary"),
+        ButtonElement(text="Reject", action_id=ActionId.REJECT, value=reject, style="danger",
+                      confirm=ConfirmObject(title="Reject this order?",
+                                            text=f"Order {order_name} will be rejected as the policy says.",
+                                            confirm="Reject", deny="Cancel")),
+    ]
+    if view.delegation:
+        elements.append(UserSelectElement(action_id=ActionId.DELEGATE, placeholder="Hand over to…"))
+    return ActionsBlock(block_id=BlockId.DECISION, elements=elements)
 
 
 def text_fallback(view: RequestView) -> str:
@@ -111,28 +146,12 @@ def build(view: RequestView) -> list[dict[str, Any]]:
         ),
         ContextBlock(elements=[MarkdownTextObject(text=_hold_line(view))]),
     ]
+    if view.progress:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Approvals: {view.progress}")]))
     if view.status == "pending":
-        ref = RequestRef(request_id=view.id, version=view.version).dump()
-        blocks.append(
-            ActionsBlock(
-                block_id=BlockId.DECISION,
-                elements=[
-                    ButtonElement(text="Approve", action_id=ActionId.APPROVE, value=ref, style="primary"),
-                    ButtonElement(
-                        text="Reject",
-                        action_id=ActionId.REJECT,
-                        value=ref,
-                        style="danger",
-                        confirm=ConfirmObject(
-                            title="Reject this order?",
-                            text=f"Order {o['name']} stays on hold and is tagged rejected.",
-                            confirm="Reject",
-                            deny="Cancel",
-                        ),
-                    ),
-                ],
-            )
-        )
+        if view.assignee:
+            blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Handed to <@{view.assignee}>")]))
+        blocks.append(_decision_buttons(view, o["name"]))
     else:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=_outcome(view))))
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=_outcome(view)[:3000])))
     return [b.to_dict() for b in blocks]

@@ -55,10 +55,144 @@ mutation TagsRemove($id: ID!, $tags: [String!]!) {
 }
 """
 
+
+ORDER_NOTE = """
+query OrderNote($id: ID!) {
+  order(id: $id) {
+    id
+    note
+  }
+}
+"""
+
+ORDER_UPDATE_NOTE = """
+mutation OrderUpdateNote($input: OrderInput!) {
+  orderUpdate(input: $input) {
+    order { id note }
+    userErrors { field message }
+  }
+}
+"""
+
+ORDER_CANCEL = """
+mutation OrderCancel($orderId: ID!, $reason: OrderCancelReason!, $refund: Boolean!, $restock: Boolean!,
+                     $notifyCustomer: Boolean, $staffNote: String) {
+  orderCancel(orderId: $orderId, reason: $reason, refund: $refund, restock: $restock,
+              notifyCustomer: $notifyCustomer, staffNote: $staffNote) {
+    job { id done }
+    orderCancelUserErrors { field message code }
+  }
+}
+"""
+
+ORDER_CANCEL_STATUS = """
+query OrderCancelStatus($jobId: ID!, $orderId: ID!) {
+  job(id: $jobId) { id done }
+  order(id: $orderId) { id cancelledAt }
+}
+"""
+
+ORDER_CANCELLED_AT = """
+query OrderCancelledAt($id: ID!) {
+  order(id: $id) { id cancelledAt }
+}
+"""
+
+
+# Reconciliation (issue 7): orders changed since a watermark, the orders behind stored requests, and webhooks.
+_reconcile_order_fields = """
+    id
+    legacyResourceId
+    name
+    createdAt
+    updatedAt
+    cancelledAt
+    displayFulfillmentStatus
+    displayFinancialStatus
+    currencyCode
+    email
+    tags
+    sourceName
+    discountCodes
+    customAttributes { key value }
+    totalPriceSet { shopMoney { amount } }
+    subtotalPriceSet { shopMoney { amount } }
+    totalDiscountsSet { shopMoney { amount } }
+    shippingAddress { countryCodeV2 }
+    customer { firstName lastName tags numberOfOrders defaultEmailAddress { emailAddress } }
+    lineItems(first: 10) {
+      nodes { title quantity sku vendor originalUnitPriceSet { shopMoney { amount } } product { productType } }
+    }
+    fulfillmentOrders(first: 10) { nodes { id status fulfillmentHolds { id handle } } }
+"""
+
+RECONCILE_ORDERS = """
+query ReconcileOrders($first: Int!, $after: String, $query: String!) {
+  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
+    nodes {""" + _reconcile_order_fields + """    }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+ORDERS_STATE = """
+query OrdersState($ids: [ID!]!) {
+  nodes(ids: $ids) {
+    ... on Order {
+      id
+      cancelledAt
+      displayFulfillmentStatus
+      tags
+      fulfillmentOrders(first: 10) { nodes { id status fulfillmentHolds { id handle } } }
+    }
+  }
+}
+"""
+
+WEBHOOK_SUBSCRIPTIONS = """
+query WebhookSubscriptions($first: Int!, $after: String) {
+  webhookSubscriptions(first: $first, after: $after) {
+    nodes { id topic endpoint { __typename ... on WebhookHttpEndpoint { callbackUrl } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+WEBHOOK_SUBSCRIPTION_CREATE = """
+mutation WebhookSubscriptionCreate($topic: WebhookSubscriptionTopic!, $sub: WebhookSubscriptionInput!) {
+  webhookSubscriptionCreate(topic: $topic, webhookSubscription: $sub) {
+    webhookSubscription { id topic }
+    userErrors { field message }
+  }
+}
+"""
+
+
+ORDER_ENRICHMENT = """
+query OrderEnrichment($id: ID!) {
+  order(id: $id) {
+    id
+    risk { recommendation assessments { riskLevel } }
+    lineItems(first: 100) { nodes { sku title product { tags } } }
+  }
+}
+"""
+
+
 ALL = {
     "OrderFulfillmentOrders": ORDER_FULFILLMENT_ORDERS,
     "FulfillmentOrderHold": FULFILLMENT_ORDER_HOLD,
     "FulfillmentOrderReleaseHold": FULFILLMENT_ORDER_RELEASE_HOLD,
     "TagsAdd": TAGS_ADD,
     "TagsRemove": TAGS_REMOVE,
+    "OrderNote": ORDER_NOTE,
+    "OrderUpdateNote": ORDER_UPDATE_NOTE,
+    "OrderCancel": ORDER_CANCEL,
+    "OrderCancelStatus": ORDER_CANCEL_STATUS,
+    "OrderCancelledAt": ORDER_CANCELLED_AT,
+    "OrderEnrichment": ORDER_ENRICHMENT,
+    "ReconcileOrders": RECONCILE_ORDERS,
+    "OrdersState": ORDERS_STATE,
+    "WebhookSubscriptions": WEBHOOK_SUBSCRIPTIONS,
+    "WebhookSubscriptionCreate": WEBHOOK_SUBSCRIPTION_CREATE,
 }

@@ -182,6 +182,9 @@ def order_cancel(_: Any, info: GraphQLResolveInfo, orderId: str, reason: str, re
     problem = "Order has already been cancelled" if order.cancelled_at else None
     if any(j.target == order.gid and not j.done for j in ctx.sb.jobs.values()):
         problem = "Order is already being cancelled"
+    elif not problem and any(fo.status == "CLOSED" for fo in order.fulfillment_orders):
+        # Shopify refuses to cancel an order with fulfilled items until the fulfillments are cancelled.
+        problem = "Cannot cancel an order that has fulfilled line items"
     if problem:
         return {"job": None, "orderCancelUserErrors": [_err(["orderId"], problem, "INVALID")]}
     sb = ctx.sb

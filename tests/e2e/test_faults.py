@@ -66,7 +66,7 @@ async def test_slack_429_on_update_still_shows_the_decision(stack):
     await stack.settle()
     req = await stack.request_for(order)
     stack.slack.faults.add("429", method="chat.update", times=1, retry_after=1)
-    await stack.click(req, ActionId.REJECT, "U0ANA")
+    await stack.decide(req, ActionId.REJECT, "U0ANA", reason="Not in this quarter's budget")
     await stack.settle(timeout=30)
     assert "Rejected" in stack.slack.render(stack.slack.message(CHANNEL, req.message_ts))
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from storage.db import head_revision
 from sandbox.devserver import BOT_TOKEN, CHANNEL, SHOP, SHOP_TOKEN, SIGNING_SECRET, WEBHOOK_SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,7 +70,7 @@ async def processes(database_url, tmp_path):
         "--control-port", str(ports["control"]), "--bot-url", f"http://127.0.0.1:{ports['bot']}",
         cwd=ROOT, env=env, stdout=asyncio.subprocess.DEVNULL)
     code, out = await run(env, "migrate")
-    assert code == 0 and "revision 0001" in out, out
+    assert code == 0 and f"revision {head_revision()}" in out, out
     serve = await asyncio.create_subprocess_exec(*HOLDFAST, "serve", "--port", str(ports["bot"]), cwd=ROOT, env=env,
                                                  stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
     try:

@@ -4,7 +4,8 @@ from decimal import Decimal
 import pytest
 
 from bot.approvals import machine
-from bot.approvals.machine import AlreadyDecided, Decided, JobKind, Refused, RequestState, Status, Vote
+from bot.approvals.machine import (AlreadyDecided, AlreadyVoted, Ballot, Decided, JobKind, Recorded, Refused,
+                                   RequestState, Status, Vote)
 from bot.approvals.orders import OrderFacts
 from bot.approvals.policies import Match, load_text
 
@@ -15,21 +16,40 @@ policies:
     approvers: {users: [U0ANA, U0BEN]}
     when: {customer_tag: staff}
     tags: {pending: p, approved: a, rejected: r}
+  - id: two
+    channel: C0APPROVALS
+    approvers: {users: [U0ANA, U0BEN, U0CAT], required: 2}
+    when: {customer_tag: b2b}
+    on_reject: cancel
+    cancel: {reason: FRAUD, restock: false}
+  - id: release
+    channel: C0APPROVALS
+    approvers: {groups: [S0FIN], rejections_required: 2}
+    when: {customer_tag: x}
+    on_reject: release
 """)
-POLICY = POLICIES.get("staff")
+STAFF, TWO, RELEASE = (POLICIES.get(i) for i in ("staff", "two", "release"))
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def state(**over):
     base = dict(id=7, shop="s.myshopify.com", order_gid="gid://shopify/Order/1", status=Status.PENDING, version=0,
-                policy_id="staff")
+                policy_id="staff", order_name="#1")
     base.update(over)
     return RequestState(**base)
 
 
+def ballot(user="U0ANA", vote=Vote.APPROVE, eligible=True, **fields):
+    return Ballot(user, vote, eligible, fields)
+
+
+def kinds(result):
+    return [e.kind for e in result.effects]
+
+
 def test_flag_tags_holds_and_posts_in_that_order():
     order = OrderFacts(gid="gid://shopify/Order/1", legacy_id="1", name="#1", currency="USD", total_price=Decimal(1))
-    new = machine.flag("s.myshopify.com", order, Match(POLICY, ("customer tag `staff`",)))
+    new = machine.flag("s.myshopify.com", order, Match(STAFF, ("customer tag `staff`",)))
     assert [e.kind for e in new.effects] == [JobKind.TAGS, JobKind.HOLD, JobKind.POST_REQUEST]
     assert new.effects[0].payload["add"] == ["p"]
     hold = new.effects[1]
@@ -41,37 +61,74 @@ def test_flag_tags_holds_and_posts_in_that_order():
 
 
 @pytest.mark.parametrize(
-    ("st", "policy", "user", "vote", "expect"),
+    ("st", "policy", "b", "expect"),
     [
-        (state(), POLICY, "U0ANA", Vote.APPROVE, (Decided, Status.APPROVED)),
-        (state(), POLICY, "U0BEN", Vote.REJECT, (Decided, Status.REJECTED)),
-        (state(), POLICY, "U0EVE", Vote.APPROVE, (Refused, "not an approver")),
-        (state(requester="U0ANA"), POLICY, "U0ANA", Vote.APPROVE, (Refused, "You requested this order")),
-        (state(), None, "U0ANA", Vote.APPROVE, (Refused, "no longer exists")),
-        (state(status=Status.APPROVED, decided_by="U0BEN", decided_at=T0), POLICY, "U0ANA", Vote.REJECT,
+        (state(), STAFF, ballot(), (Decided, Status.APPROVED)),
+        (state(), STAFF, ballot("U0BEN", Vote.REJECT), (Decided, Status.REJECTED)),
+        (state(), STAFF, ballot("U0EVE", eligible=False), (Refused, "not an approver")),
+        (state(requester="U0ANA"), STAFF, ballot(), (Refused, "You requested this order")),
+        (state(requester="U0ANA"), STAFF, ballot(vote=Vote.REJECT), (Refused, "You requested this order")),
+        (state(creator="U0ANA"), STAFF, ballot(), (Refused, "You created this order")),
+        (state(), None, ballot(), (Refused, "no longer exists")),
+        (state(status=Status.APPROVED, decided_by="U0BEN", decided_at=T0), STAFF, ballot(vote=Vote.REJECT),
          (AlreadyDecided, Status.APPROVED)),
         # Even a stranger learns only that it is decided; nothing changes.
-        (state(status=Status.REJECTED, decided_by="U0BEN"), POLICY, "U0EVE", Vote.APPROVE,
+        (state(status=Status.REJECTED, decided_by="U0BEN"), STAFF, ballot("U0EVE", eligible=False),
          (AlreadyDecided, Status.REJECTED)),
+        (state(policy_id="two", votes=(("U0ANA", Vote.APPROVE),)), TWO, ballot(), (AlreadyVoted, Vote.APPROVE)),
+        (state(policy_id="two"), TWO, ballot(), (Recorded, "1 of 2: approved by <@U0ANA>")),
+        (state(policy_id="two", votes=(("U0ANA", Vote.APPROVE),)), TWO, ballot("U0BEN"), (Decided, Status.APPROVED)),
+        # One rejection ends an N-of-M request unless the policy asks for more.
+        (state(policy_id="two", votes=(("U0ANA", Vote.APPROVE),)), TWO, ballot("U0BEN", Vote.REJECT),
+         (Decided, Status.REJECTED)),
+        (state(policy_id="release"), RELEASE, ballot("U0BEN", Vote.REJECT), (Recorded, "0 of 1: rejected by <@U0BEN>")),
     ],
 )
-def test_decide(st, policy, user, vote, expect):
-    result = machine.decide(st, policy, user, vote)
+def test_decide(st, policy, b, expect):
+    result = machine.decide(st, policy, b)
     kind, detail = expect
-    assert isinstance(result, kind)
-    if kind is Decided or kind is AlreadyDecided:
+    assert isinstance(result, kind), result
+    if kind in (Decided, AlreadyDecided):
         assert result.status == detail
+    elif kind is AlreadyVoted:
+        assert result.vote == detail
+    elif kind is Recorded:
+        assert result.progress == detail
+        assert JobKind.RELEASE not in kinds(result) and JobKind.UPDATE_REQUEST in kinds(result)
     else:
         assert detail in result.reason
 
 
-def test_approve_releases_then_swaps_tags_then_redraws():
-    result = machine.decide(state(), POLICY, "U0ANA", Vote.APPROVE)
-    assert [e.kind for e in result.effects] == [JobKind.RELEASE, JobKind.TAGS, JobKind.UPDATE_REQUEST]
-    assert result.effects[1].payload == {"order_gid": "gid://shopify/Order/1", "add": ["a"], "remove": ["p"]}
+def test_approve_releases_swaps_tags_writes_the_note_and_redraws():
+    result = machine.decide(state(), STAFF, ballot(cost_centre="CC-7"))
+    assert kinds(result) == [JobKind.THREAD_NOTICE, JobKind.RELEASE, JobKind.TAGS, JobKind.NOTE, JobKind.UPDATE_REQUEST]
+    assert result.effects[2].payload == {"order_gid": "gid://shopify/Order/1", "add": ["a"], "remove": ["p"]}
+    assert result.effects[3].payload["fields"] == {"cost_centre": "CC-7"}
+    assert "cost_centre: CC-7" in result.effects[0].payload["text"]
 
 
-def test_reject_keeps_the_hold():
-    result = machine.decide(state(), POLICY, "U0ANA", Vote.REJECT)
-    assert JobKind.RELEASE not in [e.kind for e in result.effects]
-    assert result.effects[0].payload["add"] == ["r"]
+@pytest.mark.parametrize(
+    ("policy", "st", "shopify_kind"),
+    [(STAFF, state(), None), (TWO, state(policy_id="two"), JobKind.CANCEL),
+     (RELEASE, state(policy_id="release", votes=(("U0ANA", Vote.REJECT),)), JobKind.RELEASE)],
+)
+def test_reject_does_what_the_policy_says(policy, st, shopify_kind):
+    result = machine.decide(st, policy, ballot("U0BEN", Vote.REJECT, reason="no"))
+    assert isinstance(result, Decided) and result.status is Status.REJECTED
+    touched = {JobKind.RELEASE, JobKind.CANCEL} & set(kinds(result))
+    assert touched == ({shopify_kind} if shopify_kind else set())
+    if shopify_kind is JobKind.CANCEL:
+        cancel = next(e for e in result.effects if e.kind is JobKind.CANCEL)
+        assert (cancel.payload["reason"], cancel.payload["restock"]) == ("FRAUD", False)
+
+
+def test_requester_hears_the_outcome_by_dm():
+    result = machine.decide(state(requester="U0SAM", order_name="#D7"), STAFF, ballot())
+    [dm] = [e for e in result.effects if e.kind is JobKind.DM]
+    assert dm.payload["user"] == "U0SAM" and "#D7 was approved by <@U0ANA>" in dm.payload["text"]
+
+
+def test_progress_text():
+    votes = (("U1", Vote.APPROVE), ("U2", Vote.REJECT))
+    assert machine.progress(TWO, votes) == "1 of 2: approved by <@U1>; rejected by <@U2>"
+    assert machine.progress(TWO, ()) == "0 of 2"

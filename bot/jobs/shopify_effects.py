@@ -1,0 +1,226 @@
+"""Shopify job executors: hold, release, tags, decision note, cancel — each idempotent."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.approvals.machine import JobKind, shopify_key
+from bot.jobs.common import load_request, redraw, say_in_thread
+from bot.jobs.errors import GiveUp, RetryLater
+from bot.jobs.worker import Apply
+from bot.runtime import Runtime
+from bot.shopify import documents as gql
+from storage import audit, jobs, requests
+from storage.models import Job
+
+OPEN_STATUSES = ("OPEN", "ON_HOLD")
+
+
+async def _fulfillment_orders(rt: Runtime, shop: str, order_gid: str) -> list[dict[str, Any]]:
+    client = await rt.shopify.get(shop)
+    result = await client.execute(gql.ORDER_FULFILLMENT_ORDERS, {"id": order_gid}, name="OrderFulfillmentOrders")
+    order = result.root("order")
+    if not order:
+        raise GiveUp(f"order {order_gid} not found in {shop}")
+    return (order.get("fulfillmentOrders") or {}).get("nodes") or []
+
+
+def _ours(fo: dict[str, Any], handle: str) -> list[str]:
+    return [h["id"] for h in fo.get("fulfillmentHolds") or [] if h.get("handle") == handle]
+
+
+async def hold(rt: Runtime, job: Job) -> Apply | None:
+    """Put OUR hold on every open fulfillment order (idempotent through our handle)."""
+    req = await load_request(rt, job)
+    if req.status == "approved":
+        return None  # decided before the hold landed: holding now would block an approved order
+    handle, shop = job.payload["handle"], req.shop_domain
+    fos = await _fulfillment_orders(rt, shop, req.order_gid)
+    open_fos = [fo for fo in fos if fo["status"] in OPEN_STATUSES]
+    if not open_fos:
+        raise RetryLater(f"order {req.order_name} has no open fulfillment orders yet")
+    client = await rt.shopify.get(shop)
+    hold_ids: list[str] = []
+    for fo in open_fos:
+        existing = _ours(fo, handle)
+        if existing:
+            hold_ids += existing
+            continue
+        hold_input = {"reason": "OTHER", "reasonNotes": job.payload["notes"], "handle": handle}
+        result = await client.execute(gql.FULFILLMENT_ORDER_HOLD, {"id": fo["id"], "hold": hold_input},
+                                      name="FulfillmentOrderHold")
+        errors = result.user_errors("fulfillmentOrderHold")
+        if errors:
+            # A duplicate handle means an earlier attempt landed: read again rather than guess.
+            raise RetryLater(f"fulfillmentOrderHold on {fo['id']}: {errors[0].get('message')}")
+        hold_ids.append(result.root("fulfillmentOrderHold")["fulfillmentHold"]["id"])
+
+    async def apply(session: AsyncSession) -> None:
+        now = rt.now()
+        await requests.set_hold(session, request_id=req.id, state="placed", hold_ids=hold_ids, now=now)
+        await audit.append(session, at=now, actor="shopify", kind="hold.placed", shop_domain=shop, request_id=req.id,
+                           data={"fulfillment_orders": [fo["id"] for fo in open_fos], "hold_ids": hold_ids})
+        redraw(session, req, now)
+
+    return apply
+
+
+async def hold_failed(rt: Runtime, session: AsyncSession, job: Job, error: str) -> None:
+    """A hold that could not be placed is shown on the message and said in its thread."""
+    req = await requests.get(session, request_id=job.payload["request_id"])
+    if req is None:
+        return
+    now = rt.now()
+    await requests.set_hold(session, request_id=req.id, state="failed", error=error, now=now)
+    redraw(session, req, now)
+    say_in_thread(session, req, now, f":warning: holdfast could NOT put order {req.order_name} on hold: {error}. "
+                                     "It may ship before a decision; hold it by hand in Shopify.")
+
+
+async def release(rt: Runtime, job: Job) -> Apply | None:
+    """Release only our own holds, by id (other apps' holds stay)."""
+    req = await load_request(rt, job)
+    handle, shop = job.payload["handle"], req.shop_domain
+    fos = await _fulfillment_orders(rt, shop, req.order_gid)
+    client = await rt.shopify.get(shop)
+    released: list[str] = []
+    for fo in fos:
+        ids = _ours(fo, handle)
+        if not ids:
+            continue
+        result = await client.execute(gql.FULFILLMENT_ORDER_RELEASE_HOLD, {"id": fo["id"], "holdIds": ids},
+                                      name="FulfillmentOrderReleaseHold")
+        errors = result.user_errors("fulfillmentOrderReleaseHold")
+        if errors:
+            raise RetryLater(f"fulfillmentOrderReleaseHold on {fo['id']}: {errors[0].get('message')}")
+        released += ids
+
+    async def apply(session: AsyncSession) -> None:
+        now = rt.now()
+        await requests.set_hold(session, request_id=req.id, state="released", now=now)
+        await audit.append(session, at=now, actor="shopify", kind="hold.released", shop_domain=shop,
+                           request_id=req.id, data={"hold_ids": released})
+        if job.payload.get("report"):
+            await requests.set_outcome(session, request_id=req.id, state="done", now=now)
+            say_in_thread(session, req, now, f"Shopify: hold released; order {req.order_name} can be fulfilled.")
+        redraw(session, req, now)
+
+    return apply
+
+
+async def tags(rt: Runtime, job: Job) -> Apply | None:
+    """Add and remove order tags (both additive operations: no read-modify-write)."""
+    p = job.payload
+    req = await load_request(rt, job)
+    client = await rt.shopify.get(req.shop_domain)
+    for field, document, name, root in (("remove", gql.TAGS_REMOVE, "TagsRemove", "tagsRemove"),
+                                        ("add", gql.TAGS_ADD, "TagsAdd", "tagsAdd")):
+        if p.get(field):
+            errors = (await client.execute(document, {"id": p["order_gid"], "tags": p[field]}, name=name)
+                      ).user_errors(root)
+            if errors:
+                raise GiveUp(f"{name}: {errors[0].get('message')}")
+
+    async def apply(session: AsyncSession) -> None:
+        await audit.append(session, at=rt.now(), actor="shopify", kind="order.tagged", shop_domain=req.shop_domain,
+                           request_id=req.id, data={"add": p.get("add", []), "remove": p.get("remove", [])})
+
+    return apply
+
+
+def note_line(request_id: int, status: str, by: str, fields: dict[str, Any]) -> str:
+    """The line a decision adds to the order note; its marker makes the write idempotent."""
+    detail = "; ".join(f"{k}: {v}" for k, v in fields.items())
+    who = "holdfast" if by == "holdfast" else f"Slack user {by}"
+    return f"[holdfast #{request_id}] {status} by {who}" + (f" ({detail})" if detail else "")
+
+
+async def note(rt: Runtime, job: Job) -> Apply | None:
+    """Append the decision to the order note, keeping whatever is there (orderUpdate overwrites `note`)."""
+    p = job.payload
+    req = await load_request(rt, job)
+    client = await rt.shopify.get(req.shop_domain)
+    current = (await client.execute(gql.ORDER_NOTE, {"id": p["order_gid"]}, name="OrderNote")).root("order")
+    existing = (current or {}).get("note") or ""
+    marker = f"[holdfast #{req.id}]"
+    if marker in existing:
+        return None
+    line = note_line(req.id, p["status"], p["by"], p.get("fields") or {})
+    merged = f"{existing.rstrip()}\n{line}" if existing.strip() else line
+    result = await client.execute(gql.ORDER_UPDATE_NOTE, {"input": {"id": p["order_gid"], "note": merged}},
+                                  name="OrderUpdateNote")
+    errors = result.user_errors("orderUpdate")
+    if errors:
+        raise GiveUp(f"orderUpdate: {errors[0].get('message')}")
+    return None
+
+
+async def cancel(rt: Runtime, job: Job) -> Apply | None:
+    """Start Shopify's (asynchronous) order cancellation and follow its job."""
+    p = job.payload
+    req = await load_request(rt, job)
+    client = await rt.shopify.get(req.shop_domain)
+    order = (await client.execute(gql.ORDER_CANCELLED_AT, {"id": p["order_gid"]}, name="OrderCancelledAt")).root("order")
+    job_id = None
+    if not (order or {}).get("cancelledAt"):
+        result = await client.execute(gql.ORDER_CANCEL, {
+            "orderId": p["order_gid"], "reason": p["reason"], "refund": p["refund"], "restock": p["restock"],
+            "notifyCustomer": p["notify_customer"], "staffNote": p["staff_note"]}, name="OrderCancel")
+        errors = result.root("orderCancel").get("orderCancelUserErrors") or []
+        underway = [e for e in errors if "already" in (e.get("message") or "").lower()]
+        if errors and not underway:
+            raise GiveUp(f"Shopify would not cancel order {req.order_name}: {errors[0].get('message')}")
+        # "already being cancelled": an earlier attempt started it; follow the order instead of its job.
+        job_id = None if underway else (result.root("orderCancel").get("job") or {}).get("id")
+
+    async def apply(session: AsyncSession) -> None:
+        now = rt.now()
+        await audit.append(session, at=now, actor="shopify", kind="order.cancel_started", shop_domain=req.shop_domain,
+                           request_id=req.id, data={"shopify_job": job_id})
+        jobs.enqueue(session, kind=JobKind.CANCEL_CHECK, key=shopify_key(req.shop_domain, req.order_gid), now=now,
+                     run_at=now + timedelta(seconds=1), max_attempts=rt.settings.job_max_attempts + 4,
+                     payload={"request_id": req.id, "order_gid": p["order_gid"], "shopify_job": job_id})
+
+    return apply
+
+
+async def cancel_check(rt: Runtime, job: Job) -> Apply | None:
+    """Follow Shopify's cancel job until the order shows as cancelled."""
+    p = job.payload
+    req = await load_request(rt, job)
+    client = await rt.shopify.get(req.shop_domain)
+    if p.get("shopify_job"):
+        data = (await client.execute(gql.ORDER_CANCEL_STATUS, {"jobId": p["shopify_job"], "orderId": p["order_gid"]},
+                                     name="OrderCancelStatus")).data
+    else:
+        data = (await client.execute(gql.ORDER_CANCELLED_AT, {"id": p["order_gid"]}, name="OrderCancelledAt")).data
+    if p.get("shopify_job") and not (data.get("job") or {}).get("done"):
+        raise RetryLater("Shopify's cancel job is still running", retry_after=1.0)
+    if not (data.get("order") or {}).get("cancelledAt"):
+        if not p.get("shopify_job"):
+            raise RetryLater(f"order {req.order_name} is not cancelled yet", retry_after=1.0)
+        raise GiveUp(f"Shopify finished cancelling but order {req.order_name} is not cancelled")
+
+    async def apply(session: AsyncSession) -> None:
+        now = rt.now()
+        await requests.set_outcome(session, request_id=req.id, state="done", now=now)
+        await audit.append(session, at=now, actor="shopify", kind="order.cancelled", shop_domain=req.shop_domain,
+                           request_id=req.id, data={})
+        say_in_thread(session, req, now, f"Shopify: order {req.order_name} cancelled.")
+        redraw(session, req, now)
+
+    return apply
+
+
+async def outcome_failed(rt: Runtime, session: AsyncSession, job: Job, error: str) -> None:
+    """A decision whose effect Shopify refused is said plainly on the message and in its thread."""
+    req = await requests.get(session, request_id=job.payload["request_id"])
+    if req is None:
+        return
+    now = rt.now()
+    await requests.set_outcome(session, request_id=req.id, state="failed", error=error, now=now)
+    redraw(session, req, now)
+    say_in_thread(session, req, now, f":warning: Shopify did not apply the decision on {req.order_name}: {error}")

@@ -1,0 +1,1 @@
+"""Pure reporting core for `/approvals`, App Home and `holdfast audit export`: parsing, figures, exports."""

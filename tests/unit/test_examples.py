@@ -1,0 +1,72 @@
+"""Every policy in holdfast.example.yml flags the order it was written for, and only that one."""
+
+from pathlib import Path
+
+import pytest
+
+from bot.approvals.orders import enrich, from_webhook
+from bot.approvals.policies import load_file, match
+
+EXAMPLES = load_file(Path(__file__).resolve().parents[2] / "holdfast.example.yml")
+
+
+def order(**over):
+    base = {"id": 1, "name": "#1", "currency": "USD", "total_price": "40.00", "total_line_items_price": "40.00",
+            "total_discounts": "0.00", "tags": "", "email": "joe@example.com",
+            "customer": {"email": "joe@example.com", "tags": "", "orders_count": 4},
+            "line_items": [{"title": "Mug", "quantity": 1, "price": "40.00", "sku": "MUG-1"}],
+            "shipping_address": {"country_code": "US"}}
+    base.update(over)
+    return base
+
+
+CASES = [
+    ("staff-orders", order(customer={"email": "sam@x.example", "tags": "staff", "orders_count": 9}), None,
+     "customer tag `staff`"),
+    ("staff-orders", order(tags="staff"), None, "order tag `staff`"),
+    ("staff-orders", order(customer={"email": "sam@holdfast.example", "tags": "", "orders_count": 3}), None,
+     "customer email domain `holdfast.example`"),
+    ("influencer-samples", order(total_discounts="40.00", total_price="0.00"), None, "discount percent 100%"),
+    ("influencer-samples", order(discount_codes=[{"code": "influencer-ivy"}]), None, "discount code `influencer-ivy`"),
+    ("influencer-samples", order(note_attributes=[{"name": "order_type", "value": "Sample"}]), None,
+     "note attribute order_type `Sample`"),
+    ("high-value", order(total_price="12400.00"), None, "total price 12,400 USD ≥ 5,000 USD"),
+    ("b2b-net-terms", order(total_price="2400.00", company={"id": 5}, payment_terms={"payment_terms_name": "Net 30"}),
+     None, "payment terms `Net 30`"),
+    ("high-risk", order(), {"risk": {"recommendation": "CANCEL", "assessments": [{"riskLevel": "HIGH"}]}},
+     "risk level `HIGH`"),
+    ("first-order-high-value", order(total_price="800.00", customer={"email": "new@x.example", "tags": "",
+                                                                    "orders_count": 1}), None, "first order"),
+    ("free-trial-abuse", order(email="a@mailinator.com",
+                               customer={"email": "a@mailinator.com", "tags": "", "orders_count": 2},
+                               line_items=[{"title": "Trial", "quantity": 1, "price": "0", "sku": "TRIAL-30"}],
+                               total_price="0.00"), None, "customer email domain `mailinator.com`"),
+    ("international-high-value", order(total_price="1500.00", shipping_address={"country_code": "DE"}), None,
+     "not shipping country `US`"),
+    (None, order(), None, None),
+    # High value in another currency is not "≥ 5,000 USD": the currency must match.
+    (None, order(total_price="9000.00", currency="EUR", shipping_address={"country_code": "US"}), None, None),
+]
+
+
+@pytest.mark.parametrize(("policy_id", "body", "graphql", "reason"), CASES)
+def test_example_policy(policy_id, body, graphql, reason):
+    facts = from_webhook(body)
+    if graphql:
+        facts = enrich(facts, graphql)
+    hit = match(EXAMPLES, facts)
+    assert (hit.policy.id if hit else None) == policy_id
+    if reason:
+        assert any(reason in r for r in hit.reasons), hit.reasons
+
+
+def test_every_example_is_exercised():
+    assert {c[0] for c in CASES} - {None} == {p.id for p in EXAMPLES.policies}
+    assert EXAMPLES.needs_graphql  # the high-risk policy reads risk through GraphQL
+
+
+def test_currency_mismatch_is_reported_as_missing():
+    from bot.approvals.conditions import evaluate, parse
+
+    outcome = evaluate(parse({"total_price": {"gte": 10, "currency": "USD"}}), from_webhook(order(currency="EUR")))
+    assert not outcome.matched and outcome.missing == ("total_price in USD (order is in EUR)",)
