@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import signal
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
+from pathlib import Path
 
 import aiohttp
 from aiohttp import web
@@ -106,8 +109,25 @@ async def scheduler_task(rt: Runtime) -> AsyncIterator[None]:
         scheduler.shutdown()
 
 
+@contextlib.asynccontextmanager
+async def reload_on_sighup(rt: Runtime, pid_file: Path | None = None) -> AsyncIterator[None]:
+    """Reload policies on SIGHUP (keeping the last good ones on error); publish our pid for `check --reload`."""
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGHUP, rt.reload_policies)
+    if pid_file:
+        pid_file.write_text(str(os.getpid()))
+    try:
+        yield
+    finally:
+        loop.remove_signal_handler(signal.SIGHUP)
+        if pid_file:
+            with contextlib.suppress(OSError):
+                pid_file.unlink()
+
+
 def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow, policies: PolicySet | None = None,
-               run_worker: bool | None = None, socket_mode: bool = False) -> web.Application:
+               run_worker: bool | None = None, socket_mode: bool = False,
+               pid_file: Path | None = None) -> web.Application:
     """The aiohttp app: /slack/events (bolt), /shopify/webhooks, /healthz, /metrics."""
     rt = build_runtime(settings, now=now, policies=policies)
     bolt = build_bolt(rt)
@@ -117,7 +137,8 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow, poli
     slack_events = make_slack_handler(bolt, settings.slack_signing_secret.get_secret_value())
 
     async def healthz(_: web.Request) -> web.Response:
-        return web.json_response({"ok": True})
+        return web.json_response({"ok": True, "policies": len(rt.policies.policies),
+                                  "policy_file_hash": rt.policies.file_hash})
 
     async def metrics(_: web.Request) -> web.Response:
         async with rt.sessions() as session:
@@ -149,7 +170,13 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow, poli
         finally:
             await handler.close_async()
 
+    async def _sighup(_: web.Application) -> AsyncIterator[None]:
+        async with reload_on_sighup(rt, pid_file):
+            yield
+
     app.cleanup_ctx.append(_resources)
+    if pid_file:  # a real `holdfast serve` process (tests run several apps in one process)
+        app.cleanup_ctx.append(_sighup)
     if settings.run_worker if run_worker is None else run_worker:
         app.cleanup_ctx.append(_worker)
     if socket_mode:

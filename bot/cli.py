@@ -34,13 +34,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from bot.app import create_app
 
     settings = _settings(args)
+    if missing := settings.missing_for_serve():
+        return _fail(missing, "Set them in the environment (see README: Environment variables) and start again.")
     if args.socket_mode and not settings.slack_app_token.get_secret_value():
         return _fail(["--socket-mode needs SLACK_APP_TOKEN (an xapp-… app-level token with connections:write)."],
                      "Create one under Basic Information → App-Level Tokens, then export SLACK_APP_TOKEN.")
     if args.poll:  # no public URL: Shopify is read by reconciliation every poll_every_s instead of webhooks
         settings = settings.model_copy(update={"poll": True})
     try:
-        app = create_app(settings, run_worker=not args.no_worker, socket_mode=args.socket_mode)
+        app = create_app(settings, run_worker=not args.no_worker, socket_mode=args.socket_mode,
+                         pid_file=settings.pid_file)
     except PolicyError as exc:
         return _fail(exc.problems, f"Fix {settings.config_path} (see `holdfast check`) and start again.")
     web.run_app(app, host=args.host or settings.host, port=args.port or settings.port, print=None)
@@ -49,7 +52,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     """Run only the job worker (the Procfile's `worker`)."""
-    from bot.app import build_runtime, resources, scheduler_task
+    from bot.app import build_runtime, reload_on_sighup, resources, scheduler_task
 
     settings = _settings(args)
     try:
@@ -58,7 +61,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         return _fail(exc.problems, f"Fix {settings.config_path} and start again.")
 
     async def run() -> None:
-        async with resources(rt), contextlib.AsyncExitStack() as stack:
+        async with resources(rt), reload_on_sighup(rt), contextlib.AsyncExitStack() as stack:
             if settings.run_scheduler:
                 await stack.enter_async_context(scheduler_task(rt))
             await rt.worker.run_forever()
@@ -99,6 +102,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         state = "" if p.enabled else " (disabled)"
         print(f"ok  {p.id}{state}: priority {p.priority}, channel {p.channel}, {len(p.approvers.users)} approver(s)")
     print(f"{settings.config_path}: {len(policies.policies)} policies, file hash {policies.file_hash[:12]}")
+    if getattr(args, "reload", False):
+        from bot.policy_cli import send_reload
+
+        print(send_reload(settings.pid_file))
     return 0
 
 
@@ -205,8 +212,12 @@ def parser() -> argparse.ArgumentParser:
     j.set_defaults(func=cmd_jobs)
     retry = j.add_subparsers(dest="jobs_command").add_parser("retry", help="re-queue a dead job")
     retry.add_argument("id", type=int), retry.set_defaults(func=cmd_jobs_retry)
+    from bot import policy_cli
+
+    policy_cli.add_parsers(sub, _settings)
     c = sub.add_parser("check", help="validate the policy file")
     c.add_argument("--config", help="policy file (default: HOLDFAST_CONFIG or holdfast.yml)")
+    c.add_argument("--reload", action="store_true", help="if valid, tell the running server to reload it (SIGHUP)")
     c.set_defaults(func=cmd_check)
     a = sub.add_parser("audit", help="audit log tools").add_subparsers(dest="audit_command", required=True)
     a.add_parser("verify", help="walk the hash chain").set_defaults(func=cmd_audit_verify)

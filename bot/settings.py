@@ -20,6 +20,7 @@ class Settings(BaseSettings):
 
     database_url: str = Field("sqlite+aiosqlite:///holdfast.db", validation_alias=_env("DATABASE_URL"))
     config_path: Path = Field(Path("holdfast.yml"), validation_alias=_env("CONFIG"))
+    pid_file: Path = Path("holdfast.pid")  # written by `holdfast serve`; `holdfast check --reload` signals it
 
     slack_bot_token: SecretStr = Field(SecretStr(""), validation_alias=_env("SLACK_BOT_TOKEN"))
     slack_signing_secret: SecretStr = Field(SecretStr(""), validation_alias=_env("SLACK_SIGNING_SECRET"))
@@ -71,6 +72,18 @@ class Settings(BaseSettings):
         return [t.strip() for t in self.webhook_topics.split(",") if t.strip()]
     # Reports: the SLA of a policy with neither timers.expire_after nor escalate_after (0: no SLA).
     sla_default_s: float = 86400.0
+
+    def missing_for_serve(self) -> list[str]:
+        """What `holdfast serve` cannot run without, one line each, saying where to get it."""
+        need = [
+            (self.slack_bot_token, "SLACK_BOT_TOKEN is not set: the Bot User OAuth Token (xoxb-…) from OAuth & Permissions"),
+            (self.slack_signing_secret, "SLACK_SIGNING_SECRET is not set: the app's Signing Secret from Basic Information"),
+            (self.shopify_api_secret, "SHOPIFY_API_SECRET is not set: the Shopify app's API secret key (signs webhooks)"),
+        ]
+        lines = [msg for value, msg in need if not value.get_secret_value()]
+        if not self.shops():
+            lines.append("SHOPIFY_SHOPS is not set: shop.myshopify.com=shpat_… for each shop served")
+        return lines
 
     def shops(self) -> dict[str, str]:
         """Parse `shopify_shops` into {domain: access token}."""

@@ -90,7 +90,9 @@ def _order_id_ok(value: object) -> bool:
     """Shopify order ids are integers (a numeric string or a gid from some clients)."""
     if isinstance(value, bool):
         return False
-    return isinstance(value, int) and 0 <= value < 10**30 or isinstance(value, str) and 0 < len(value) <= MAX_ORDER_ID
+    if isinstance(value, int):
+        return 0 <= value < 10**30
+    return isinstance(value, str) and 0 < len(value) <= MAX_ORDER_ID and value.isprintable()
 
 
 def _bad(status: int, reason: str) -> web.Response:

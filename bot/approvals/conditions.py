@@ -189,10 +189,11 @@ def _eval_fact(node: Node, order: OrderFacts) -> Outcome:
             "lt": actual < node.value,
             "eq": actual == node.value,
         }[node.cmp]
+        if not ok:
+            return Outcome(False)
         unit = "%" if node.fact == "discount_percent" else ""
         cur = f" {order.currency}" if node.fact in MONEY_FACTS else ""
-        why = f"{label} {_fmt(actual)}{unit}{cur} {NUMBER_OPS[node.cmp]} {_fmt(node.value)}{unit}{cur}"
-        return Outcome(ok, (why,) if ok else ())
+        return Outcome(True, (f"{label} {_fmt(actual)}{unit}{cur} {NUMBER_OPS[node.cmp]} {_fmt(node.value)}{unit}{cur}",))
     values = actual if kind == "set" else (actual,)
     hits = [v for v in values if _compare_text(str(v), node.cmp, node.value)]
     return Outcome(bool(hits), (f"{label} `{hits[0]}`",) if hits else ())
@@ -224,11 +225,17 @@ def evaluate(node: Node, order: OrderFacts) -> Outcome:
     """Evaluate a parsed condition; a missing fact counts as false and is reported."""
     if node.op == "fact":
         return _eval_fact(node, order)
-    parts = [evaluate(c, order) for c in node.children]
-    missing = tuple(m for p in parts for m in p.missing)
     if node.op == "not":
-        inner = parts[0]
-        return Outcome(not inner.matched, () if inner.matched else (f"not {describe(node.children[0])}",), missing)
+        inner = evaluate(node.children[0], order)
+        return Outcome(not inner.matched, () if inner.matched else (f"not {describe(node.children[0])}",),
+                       inner.missing)
+    parts: list[Outcome] = []
+    for child in node.children:
+        part = evaluate(child, order)
+        parts.append(part)
+        if node.op == "all" and not part.matched:
+            break  # one false child decides an `all`; the rest need not run
+    missing = tuple(m for p in parts for m in p.missing)
     if node.op == "all":
         ok = all(p.matched for p in parts)
         return Outcome(ok, tuple(r for p in parts for r in p.reasons) if ok else (), missing)

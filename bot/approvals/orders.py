@@ -7,6 +7,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 
+MAX_AMOUNT = Decimal("1e15")
+
+
 class OrderPayloadError(ValueError):
     """The payload is not an order we can read (missing id, wrong types)."""
 
@@ -88,7 +91,10 @@ class OrderFacts:
             base = sum((li.price * li.quantity for li in self.line_items), Decimal("0"))
         if not base:
             return None
-        return (self.total_discounts / base * 100).quantize(Decimal("0.01"))
+        try:
+            return (self.total_discounts / base * 100).quantize(Decimal("0.01"))
+        except InvalidOperation:  # absurd magnitudes: no meaningful percent
+            return None
 
     def snapshot(self) -> dict[str, Any]:
         """A JSON-safe copy stored with the request (what the approver saw)."""
@@ -132,9 +138,17 @@ def enrich(facts: OrderFacts, node: dict[str, Any]) -> OrderFacts:
 
 def _money(value: Any, what: str) -> Decimal:
     try:
-        return Decimal(str(value))
+        amount = Decimal(str(value))
     except (InvalidOperation, ValueError) as exc:
         raise OrderPayloadError(f"{what} is not a number: {value!r}") from exc
+    if not amount.is_finite() or abs(amount) > MAX_AMOUNT:
+        raise OrderPayloadError(f"{what} is not a usable amount: {value!r}")
+    return amount
+
+
+def _s(value: Any) -> str | None:
+    """A text fact only when the payload really sent text (anything else is treated as absent)."""
+    return value if isinstance(value, str) and value else None
 
 
 def _tags(value: Any) -> tuple[str, ...]:
@@ -147,13 +161,22 @@ def _tags(value: Any) -> tuple[str, ...]:
 
 def _name(customer: dict[str, Any]) -> str | None:
     full = " ".join(p for p in (customer.get("first_name"), customer.get("last_name")) if p)
-    return full or customer.get("email")
+    return full or _s(customer.get("email"))
 
 
 def from_webhook(body: dict[str, Any]) -> OrderFacts:
-    """Facts from an `orders/create`-style REST body."""
+    """Facts from an `orders/create`-style REST body; anything unreadable is an OrderPayloadError."""
     if not isinstance(body, dict) or "id" not in body:
         raise OrderPayloadError("order payload has no `id`")
+    try:
+        return _from_webhook(body)
+    except (TypeError, ValueError, AttributeError, KeyError) as exc:
+        if isinstance(exc, OrderPayloadError):
+            raise
+        raise OrderPayloadError(f"a field has an unexpected type or value: {exc}") from None
+
+
+def _from_webhook(body: dict[str, Any]) -> OrderFacts:
     legacy = str(body["id"])
     customer = body.get("customer") or {}
     shipping = body.get("shipping_address") or {}
@@ -162,9 +185,9 @@ def from_webhook(body: dict[str, Any]) -> OrderFacts:
             title=str(li.get("title") or li.get("name") or "item"),
             quantity=int(li.get("quantity") or 0),
             price=_money(li.get("price") or "0", "line item price"),
-            sku=li.get("sku") or None,
-            vendor=li.get("vendor") or None,
-            product_type=li.get("product_type") or None,
+            sku=_s(li.get("sku")),
+            vendor=_s(li.get("vendor")),
+            product_type=_s(li.get("product_type")),
         )
         for li in body.get("line_items") or []
     )
@@ -174,7 +197,7 @@ def from_webhook(body: dict[str, Any]) -> OrderFacts:
         gid=body.get("admin_graphql_api_id") or f"gid://shopify/Order/{legacy}",
         legacy_id=legacy,
         name=str(body.get("name") or f"#{body.get('order_number', legacy)}"),
-        currency=str(body.get("currency") or "USD"),
+        currency=_s(body.get("currency")) or "USD",
         total_price=_money(body.get("total_price") or "0", "total_price"),
         subtotal_price=_money(body["subtotal_price"], "subtotal_price") if body.get("subtotal_price") else None,
         line_items_price=(
@@ -187,20 +210,20 @@ def from_webhook(body: dict[str, Any]) -> OrderFacts:
         order_tags=_tags(body.get("tags")),
         customer_tags=_tags(customer.get("tags")),
         customer_name=_name(customer) if customer else None,
-        customer_email=customer.get("email") or body.get("email") or None,
+        customer_email=_s(customer.get("email")) or _s(body.get("email")),
         customer_orders_count=int(orders_count) if orders_count is not None else None,
-        source_name=body.get("source_name"),
-        shipping_country=shipping.get("country_code") or shipping.get("country"),
+        source_name=_s(body.get("source_name")),
+        shipping_country=_s(shipping.get("country_code")) or _s(shipping.get("country")),
         note_attributes={str(a.get("name")): str(a.get("value")) for a in body.get("note_attributes") or []},
-        financial_status=body.get("financial_status"),
+        financial_status=_s(body.get("financial_status")),
         line_items=items,
         created_at=body.get("created_at"),
         staff_user_id=str(body["user_id"]) if body.get("user_id") else None,
-        shipping_province=shipping.get("province_code") or shipping.get("province"),
+        shipping_province=_s(shipping.get("province_code")) or _s(shipping.get("province")),
         shipping_methods=tuple(str(x) for sl in body.get("shipping_lines") or []
                                for x in (sl.get("title"), sl.get("code")) if x),
         payment_gateways=tuple(str(g) for g in body.get("payment_gateway_names") or []),
-        payment_terms=terms.get("payment_terms_name") or terms.get("payment_terms_type"),
+        payment_terms=_s(terms.get("payment_terms_name")) or _s(terms.get("payment_terms_type")),
         b2b=bool(body.get("company")) if "company" in body else None,
     )
 

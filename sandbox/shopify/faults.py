@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -45,8 +46,38 @@ class Fault:
 
 
 @dataclass
+class RandomFaults:
+    """Each request fails with probability `rate`, as one of `kinds` (seeded: a run can be replayed)."""
+
+    rate: float
+    kinds: tuple[str, ...] = KINDS
+    delay: float = 2.5  # "timeout": longer than the client's timeout, short enough for a test
+    after_execute_share: float = 0.3  # of the 5xx/timeouts, the share whose operation ran anyway
+    seed: int = 0
+    fired: int = 0
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.rate <= 1:
+            raise ValueError("rate must be between 0 and 1")
+        unknown = set(self.kinds) - set(KINDS)
+        if unknown:
+            raise ValueError(f"unknown fault kind(s) {sorted(unknown)}; expected some of {KINDS}")
+        self._rng = random.Random(self.seed)
+
+    def draw(self) -> Fault | None:
+        if self._rng.random() >= self.rate:
+            return None
+        self.fired += 1
+        kind = self._rng.choice(self.kinds)
+        after = kind != "throttled" and self._rng.random() < self.after_execute_share
+        status = self._rng.choice((500, 502, 503, 504))
+        return Fault(kind, None, 1, self.delay, status, after)  # type: ignore[arg-type]
+
+
+@dataclass
 class Faults:
     pending: list[Fault] = field(default_factory=list)
+    random_mode: RandomFaults | None = None
 
     def add(
         self,
@@ -67,16 +98,23 @@ class Faults:
         self.pending.append(fault)
         return fault
 
+    def random(self, rate: float, kinds: tuple[str, ...] | list[str] = KINDS, *, delay: float = 2.5,
+               after_execute_share: float = 0.3, seed: int = 0) -> RandomFaults:
+        """Fail a `rate` share of all requests (after the planned faults), as one of `kinds`; rate 0 stops it."""
+        self.random_mode = RandomFaults(rate, tuple(kinds), delay, after_execute_share, seed) if rate else None
+        return self.random_mode
+
     def take(self, root_fields: list[str]) -> Fault | None:
-        """Consume one use of the first fault matching this request, if any."""
+        """Consume one use of the first fault matching this request, if any (else maybe a random one)."""
         for fault in self.pending:
             if fault.matches(root_fields):
                 fault.times -= 1
                 if fault.times <= 0:
                     self.pending.remove(fault)
                 return fault
-        return None
+        return self.random_mode.draw() if self.random_mode else None
 
     def clear(self) -> None:
-        """Drop every pending fault."""
+        """Drop every pending fault and stop random faults."""
         self.pending.clear()
+        self.random_mode = None

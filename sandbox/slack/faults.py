@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 
 KINDS = ("429", "5xx", "timeout", "lost_reply")
@@ -20,11 +21,45 @@ class Fault:
     fired: int = 0
 
 
+class RandomFaults:
+    """Each call (of `methods`, or any) fails with probability `rate`, as one of `kinds` (seeded)."""
+
+    def __init__(self, rate: float, kinds: tuple[str, ...] = ("429", "5xx"), *, methods: tuple[str, ...] | None = None,
+                 retry_after: int = 1, delay: float = 2.5, seed: int = 0) -> None:
+        if not 0 <= rate <= 1:
+            raise ValueError("rate must be between 0 and 1")
+        if set(kinds) - set(KINDS):
+            raise ValueError(f"fault kinds must be among {KINDS}, not {sorted(set(kinds) - set(KINDS))}")
+        self.rate, self.kinds, self.methods = rate, tuple(kinds), methods
+        self.retry_after, self.delay = retry_after, delay
+        self.fired = 0
+        self._rng = random.Random(seed)
+
+    def draw(self, method: str) -> Fault | None:
+        if self.methods is not None and method not in self.methods:
+            return None
+        if self._rng.random() >= self.rate:
+            return None
+        self.fired += 1
+        kind = self._rng.choice(self.kinds)
+        return Fault(kind=kind, method=method, retry_after=self.retry_after, delay=self.delay,
+                     status=self._rng.choice((500, 502, 503)))
+
+
 class FaultPlan:
     """The faults a sandbox injects before a call reaches its method."""
 
     def __init__(self) -> None:
         self.pending: list[Fault] = []
+        self.random_mode: RandomFaults | None = None
+
+    def random(self, rate: float, kinds: tuple[str, ...] | list[str] = ("429", "5xx"), *,
+               methods: tuple[str, ...] | None = None, retry_after: int = 1, delay: float = 2.5,
+               seed: int = 0) -> RandomFaults | None:
+        """Fail a `rate` share of calls (after the planned faults) as one of `kinds`; rate 0 stops it."""
+        self.random_mode = RandomFaults(rate, tuple(kinds), methods=methods, retry_after=retry_after, delay=delay,
+                                        seed=seed) if rate else None
+        return self.random_mode
 
     def add(self, kind: str, method: str | None = None, times: int = 1, retry_after: int = 1,
             *, status: int = 500, delay: float = 30.0) -> Fault:
@@ -46,8 +81,9 @@ class FaultPlan:
                 if fault.fired >= fault.times:
                     self.pending.remove(fault)
                 return fault
-        return None
+        return self.random_mode.draw(method) if self.random_mode else None
 
     def clear(self) -> None:
-        """Drop every planned fault."""
+        """Drop every planned fault and stop random faults."""
         self.pending.clear()
+        self.random_mode = None

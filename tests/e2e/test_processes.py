@@ -123,6 +123,10 @@ async def test_serve_refuses_an_invalid_policy_file(tmp_path, database_url):
     bad = tmp_path / "bad.yml"
     bad.write_text("policies:\n  - id: x\n    channel: approvals\n    approvers: {users: [U0ANA]}\n    when: {totl: 1}\n")
     code, out = await run({**os.environ, "DATABASE_URL": database_url, "HOLDFAST_CONFIG": str(bad)}, "serve")
+    assert code == 2 and "SLACK_BOT_TOKEN is not set" in out and "Traceback" not in out
+    code, out = await run({**os.environ, "DATABASE_URL": database_url, "HOLDFAST_CONFIG": str(bad),
+                           "SLACK_BOT_TOKEN": "xoxb-x", "SLACK_SIGNING_SECRET": "s", "SHOPIFY_API_SECRET": "s",
+                           "SHOPIFY_SHOPS": "a.myshopify.com=t"}, "serve")
     assert code == 2
     assert f"{bad}: policy x: channel: not a Slack channel id" in out and f"{bad}: policy x: when.totl: unknown fact" in out
     assert "Traceback" not in out

@@ -1,0 +1,105 @@
+"""Operator policy tools: `holdfast policy test` (backtest) and reloading a running server's policies."""
+
+import asyncio
+import json
+import os
+import shutil
+import sys
+
+import aiohttp
+
+from bot.devstack import SHOP, SHOP_TOKEN
+from tests.e2e.test_processes import ROOT, free_port, poll, run, wait_http
+
+EXAMPLE = ROOT / "holdfast.example.yml"
+
+
+async def test_backtest_a_file_prints_each_order_and_a_summary(tmp_path):
+    orders = tmp_path / "orders.jsonl"
+    orders.write_text("\n".join(json.dumps(o) for o in [
+        {"id": 1, "name": "#1001", "currency": "USD", "total_price": "12.00", "customer": {"tags": "staff"}},
+        {"id": 2, "name": "#1002", "currency": "USD", "total_price": "8000.00", "customer": {"tags": ""}},
+        {"id": 3, "name": "#1003", "currency": "USD", "total_price": "8.00", "customer": {"tags": ""}},
+    ]) + "\n")
+    code, out = await run(os.environ, "policy", "test", "--config", str(EXAMPLE), "--orders", str(orders))
+    assert code == 0, out
+    assert "#1001        staff-orders             customer tag `staff`" in out
+    assert "#1002        high-value               total price 8,000 USD ≥ 5,000 USD" in out
+    assert "#1003        -" in out
+    assert "3 orders: 1 flagged by staff-orders, 1 flagged by high-value, 1 not flagged" in out
+    code, out = await run(os.environ, "policy", "test", "--config", str(EXAMPLE), "--orders", str(orders), "--json")
+    lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    assert lines[0]["policy"] == "staff-orders" and lines[-1]["summary"]["not_flagged"] == 1
+
+
+async def test_backtest_reports_a_broken_file_and_a_broken_policy(tmp_path):
+    bad = tmp_path / "orders.json"
+    bad.write_text('[{"id": 1}')
+    code, out = await run(os.environ, "policy", "test", "--config", str(EXAMPLE), "--orders", str(bad))
+    assert code == 2 and "not closed" in out and "Traceback" not in out
+    policy = tmp_path / "p.yml"
+    policy.write_text("policies: [{id: x}]\n")
+    code, out = await run(os.environ, "policy", "test", "--config", str(policy), "--orders", str(bad))
+    assert code == 2 and "policy x: channel: Field required" in out
+
+
+async def test_backtest_from_the_shop_pages_through_graphql(tmp_path):
+    port, control = free_port(), free_port()
+    env = {**os.environ, "SHOPIFY_SHOPS": f"{SHOP}={SHOP_TOKEN}",
+           "HOLDFAST_SHOPIFY_ADMIN_URL": f"http://127.0.0.1:{port}/{{shop}}/admin/api/{{version}}/graphql.json"}
+    sandbox = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "sandbox", "--shopify-port", str(port), "--slack-port", str(free_port()),
+        "--control-port", str(control), "--bot-url", "http://127.0.0.1:9", cwd=ROOT, env=env,
+        stdout=asyncio.subprocess.DEVNULL)
+    try:
+        await wait_http(f"http://127.0.0.1:{control}/messages")
+        async with aiohttp.ClientSession() as http:
+            for i in range(60):  # several pages
+                tags = ["staff"] if i % 3 == 0 else []
+                async with http.post(f"http://127.0.0.1:{control}/orders", json={
+                        "customer": {"email": f"c{i}@x.example", "tags": tags},
+                        "line_items": [{"title": "Mug", "quantity": 1, "price": "12.00"}]}) as resp:
+                    assert resp.status == 200
+        code, out = await run(env, "policy", "test", "--config", str(EXAMPLE), "--from-shop", "--since", "1d")
+        assert code == 0, out
+        assert "60 orders: 20 flagged by staff-orders, 40 not flagged" in out
+    finally:
+        sandbox.terminate()
+        await sandbox.wait()
+
+
+async def test_sighup_reload_keeps_the_last_good_policies(tmp_path, database_url):
+    config = tmp_path / "holdfast.yml"
+    shutil.copy(EXAMPLE, config)
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "HOLDFAST_CONFIG": str(config),
+           "HOLDFAST_PID_FILE": str(tmp_path / "holdfast.pid"), "HOLDFAST_AUTO_MIGRATE": "true",
+           "SLACK_BOT_TOKEN": "xoxb-x", "SLACK_SIGNING_SECRET": "s", "SHOPIFY_API_SECRET": "s",
+           "SHOPIFY_SHOPS": f"{SHOP}={SHOP_TOKEN}", "HOLDFAST_RUN_SCHEDULER": "false"}
+    serve = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "serve", "--port", str(port),
+                                                 cwd=ROOT, env=env, stdout=asyncio.subprocess.DEVNULL,
+                                                 stderr=asyncio.subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/healthz"
+    try:
+        await wait_http(url)
+
+        async def health():
+            async with aiohttp.ClientSession() as http, http.get(url) as resp:
+                return await resp.json()
+
+        first = await health()
+        assert first["policies"] == 8
+        config.write_text(EXAMPLE.read_text().split("\n  - id: b2b-net-terms")[0] + "\n")
+        code, out = await run(env, "check", "--reload")
+        assert code == 0 and "asked the server" in out, out
+        second = await poll(health, lambda h: h["policy_file_hash"] != first["policy_file_hash"])
+        assert second["policies"] == 3
+        config.write_text("policies: [{id: broken}]\n")
+        code, out = await run(env, "check", "--reload")
+        assert code == 2 and "policy broken" in out  # an invalid file is never sent to the server
+        os.kill(serve.pid, __import__("signal").SIGHUP)  # even a direct SIGHUP keeps the last good policies
+        await asyncio.sleep(0.5)
+        assert (await health())["policy_file_hash"] == second["policy_file_hash"]
+    finally:
+        serve.terminate()
+        await serve.wait()
