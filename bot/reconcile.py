@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from bot import home
 from bot.approvals import machine, orders
 from bot.approvals import reconcile as core
 from bot.approvals.machine import HOLD_HANDLE, JobKind, Status
@@ -129,6 +130,7 @@ async def _apply_change(rt: Runtime, session, req: ApprovalRequest, change) -> b
             return False  # decided meanwhile
         await audit.append(session, kind="request.closed", data={
             "changed_outside_holdfast": f"order {change.reason}", "order": req.order_name}, **common)
+        home.refresh_jobs(session, rt, request_id=req.id)  # it left everyone's queue
         say_in_thread(session, req, now, f":no_entry_sign: Order {req.order_name} was {change.reason} in Shopify "
                                          "outside holdfast; this request is closed.")
     elif isinstance(change, core.HoldReleased):

@@ -7,7 +7,7 @@ import logging
 from slack_bolt.async_app import AsyncApp
 
 from bot.runtime import Runtime
-from handlers import actions, commands, home, views
+from handlers import actions, commands, home, order_request, views
 
 log = logging.getLogger(__name__)
 
@@ -34,4 +34,5 @@ def build_bolt(rt: Runtime) -> AsyncApp:
     views.register(app, rt)
     commands.register(app, rt)
     home.register(app, rt)
+    order_request.register(app, rt)
     return app

@@ -56,6 +56,7 @@ async def flag_order(rt: Runtime, session: AsyncSession, *, shop: str, order: Or
         session, shop_domain=shop, order_gid=order.gid, order_name=order.name, status=Status.PENDING, version=0,
         policy_id=policy.id, policy_hash=rt.policies.file_hash, reasons=list(match.reasons),
         order_snapshot=order.snapshot(), channel=policy.channel, created_at=now, updated_at=now,
+        creator=rt.policies.staff.get(order.staff_user_id or ""),
     )
     await audit.append(session, at=now, actor="holdfast", kind="request.created", shop_domain=shop,
                        request_id=req.id, data={**new.audit, "order": order.name, "source": source,
@@ -87,4 +88,6 @@ def view_of(rt: Runtime, req: ApprovalRequest, decisions: list[Decision] | tuple
         outcome_state=req.outcome_state, outcome_error=req.outcome_error,
         approve_form=bool(policy and policy.fields.approve), reject_form=bool(policy and policy.fields.reject),
         delegation=bool(policy and policy.approvers.delegation), assignee=req.assignee,
+        internal={"requester": req.requester, "draft_state": req.draft_state, "placed_order_gid": req.placed_order_gid,
+                  "placed_order_name": req.placed_order_name} if req.kind == "internal" else None,
     )

@@ -181,6 +181,20 @@ class SlackSimulator:
             event["view"] = view_api(view)
         return await self.event(event)
 
+    async def suggest(self, view_id: str, action_id: str, user_id: str, value: str, *, block_id: str | None = None,
+                      values: dict[str, dict[str, dict]] | None = None) -> tuple[int, str]:
+        """Type into an external_select of a modal: the block_suggestion request Slack sends for its options."""
+        view = self.slack.views[view_id]
+        block, element = _find_element(view["blocks"], action_id, block_id)
+        if element.get("type") not in ("external_select", "multi_external_select"):
+            raise LookupError(f"{action_id!r} is a {element.get('type')}, not an external select")
+        sent = view_api(view)
+        sent["state"] = {"values": copy.deepcopy(values or {})}
+        payload = self._common("block_suggestion", user_id)
+        payload.update({"container": {"type": "view", "view_id": view_id}, "action_id": action_id,
+                        "block_id": block["block_id"], "value": value, "view": sent})
+        return await self._send_payload(payload)
+
     async def submit_view(self, view_id: str, user_id: str, values: dict[str, dict[str, dict]]) -> tuple[int, str]:
         """Submit a modal with input values {block_id: {action_id: {type, value|selected_option|...}}}."""
         view = self.slack.views[view_id]

@@ -22,7 +22,14 @@ class ApprovalRequest(SQLModel, table=True):
     """One flagged order waiting for (or past) a decision; `version` is the compare-and-set guard."""
 
     __tablename__ = "approval_request"
-    __table_args__ = (UniqueConstraint("shop_domain", "order_gid", name="uq_request_order"),)
+    __table_args__ = (
+        UniqueConstraint("shop_domain", "order_gid", name="uq_request_order"),
+        Index("ix_request_status_created", "status", "created_at", "id"),
+        Index("ix_request_policy_status", "policy_id", "status", "created_at"),
+        Index("ix_request_decided_at", "decided_at"),
+        Index("ix_request_order_name", "order_name"),
+        Index("ix_request_requester", "requester", "created_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     shop_domain: str = Field(max_length=255, index=True)
@@ -46,6 +53,15 @@ class ApprovalRequest(SQLModel, table=True):
     creator: str | None = Field(default=None, max_length=64)  # Slack id of who created the order, if known
     outcome_state: str | None = Field(default=None, max_length=16)  # the decision's effect in Shopify
     outcome_error: str | None = Field(default=None, sa_column=Column(Text))
+    # Internal orders (/order-request): order_gid is the draft's gid (a placeholder until Shopify made it).
+    kind: str = Field(default="order", max_length=16)  # "order" (flagged) or "internal" (requested in Slack)
+    draft_state: str | None = Field(default=None, max_length=16)  # creating, open, failed, completed, rejected, deleted
+    draft_error: str | None = Field(default=None, sa_column=Column(Text))
+    placed_order_gid: str | None = Field(default=None, max_length=255)  # the order the approved draft became
+    placed_order_name: str | None = Field(default=None, max_length=64)
+    request_input: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    dm_channel: str | None = Field(default=None, max_length=64)  # the requester's DM about this request
+    dm_ts: str | None = Field(default=None, max_length=32)
     created_at: datetime
     updated_at: datetime
 
@@ -53,7 +69,8 @@ class ApprovalRequest(SQLModel, table=True):
 class Decision(SQLModel, table=True):
     """One vote on a request; an approver votes once."""
 
-    __table_args__ = (UniqueConstraint("request_id", "user_id", name="uq_decision_vote"),)
+    __table_args__ = (UniqueConstraint("request_id", "user_id", name="uq_decision_vote"),
+                      Index("ix_decision_user", "user_id", "at"))
 
     id: int | None = Field(default=None, primary_key=True)
     request_id: int = Field(foreign_key="approval_request.id", index=True)
@@ -67,6 +84,7 @@ class AuditEvent(SQLModel, table=True):
     """Append-only, hash-chained record of every step; `hash` covers the row and the previous hash."""
 
     __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_at", "at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime

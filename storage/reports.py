@@ -38,17 +38,20 @@ async def decided(session: AsyncSession, *, since: datetime, until: datetime, po
     if user:
         query = query.where(or_(ApprovalRequest.decided_by == user, _voted_by(user)))
     query = query.order_by(col(ApprovalRequest.decided_at), col(ApprovalRequest.id))
-    return list((await session.exec(query)).all())
+    # Core rows, not ORM objects: a month of decisions is tens of thousands of rows.
+    return list((await (await session.connection()).execute(query)).all())
 
 
-async def votes(session: AsyncSession, *, request_ids: Sequence[int]) -> dict[int, list[Decision]]:
-    """The votes on these requests, in the order they were cast."""
-    out: dict[int, list[Decision]] = {}
+async def votes(session: AsyncSession, *, request_ids: Sequence[int], with_fields: bool = True) -> dict[int, list[Any]]:
+    """The votes on these requests, in the order they were cast (light rows: reports read tens of thousands)."""
+    out: dict[int, list[Any]] = {}
     ids = list(request_ids)
     for start in range(0, len(ids), _CHUNK):
-        query = (select(Decision).where(col(Decision.request_id).in_(ids[start:start + _CHUNK]))
+        columns = [Decision.request_id, Decision.user_id, Decision.vote, Decision.at]
+        query = (select(*columns, Decision.fields if with_fields else Decision.id)
+                 .where(col(Decision.request_id).in_(ids[start:start + _CHUNK]))
                  .order_by(col(Decision.at), col(Decision.id)))
-        for row in (await session.exec(query)).all():
+        for row in (await (await session.connection()).execute(query)).all():
             out.setdefault(row.request_id, []).append(row)
     return out
 

@@ -22,6 +22,8 @@ class Status(StrEnum):
     REJECTED = "rejected"
     EXPIRED = "expired"
     CLOSED = "closed"  # ended outside holdfast (order cancelled or fulfilled)
+    DRAFTING = "drafting"  # an internal order whose Shopify draft is not made yet: nothing to decide
+    CANCELLED = "cancelled"  # an internal order withdrawn by its requester
 
 
 class Vote(StrEnum):
@@ -52,6 +54,11 @@ class JobKind(StrEnum):
     DIGEST = "slack.digest"
     RECONCILE = "shopify.reconcile"
     WEBHOOK_CHECK = "shopify.webhook_check"
+    # Internal orders (issue 6): see bot/jobs/internal_effects.py.
+    DRAFT_CREATE = "shopify.draft_create"
+    DRAFT_COMPLETE = "shopify.draft_complete"
+    DRAFT_REJECT = "shopify.draft_reject"
+    REQUESTER_DM = "slack.requester_dm"
 
 
 @dataclass(frozen=True)
@@ -200,6 +207,8 @@ def fields_text(policy: Policy, fields: dict[str, Any]) -> str:
 def outcome(req: RequestState, policy: Policy, status: Status, *, by: str,
             fields: dict[str, Any] | None = None) -> tuple[Effect, ...]:
     """Effects of a final decision (also used by expiry): Shopify first, then what people see."""
+    if policy.internal is not None:
+        return internal_outcome(req, policy, status, by=by, fields=fields)
     sk, lk = shopify_key(req.shop, req.order_gid), slack_key(req.shop, req.order_gid)
     gid = req.order_gid
     tag = {Status.APPROVED: policy.tags.approved, Status.REJECTED: policy.tags.rejected,
@@ -221,6 +230,25 @@ def outcome(req: RequestState, policy: Policy, status: Status, *, by: str,
             "user": req.requester, "text": f"Your order request {req.order_name} was {status.value} by <@{by}>"
             if by != "holdfast" else f"Your order request {req.order_name} {status.value}."}))
     return tuple(effects)
+
+
+def internal_outcome(req: RequestState, policy: Policy, status: Status, *, by: str,
+                     fields: dict[str, Any] | None = None) -> tuple[Effect, ...]:
+    """An internal order's decision: complete the draft, or tag/delete it; no holds (drafts have none)."""
+    sk, lk = shopify_key(req.shop, req.order_gid), slack_key(req.shop, req.order_gid)
+    assert policy.internal is not None
+    if status is Status.APPROVED:
+        first = Effect(JobKind.DRAFT_COMPLETE, sk, {"draft_gid": req.order_gid, "payment": policy.internal.payment,
+                                                    "tag": policy.tags.approved})
+    else:
+        tag = policy.tags.expired if status is Status.EXPIRED else policy.tags.rejected
+        first = Effect(JobKind.DRAFT_REJECT, sk, {"draft_gid": req.order_gid, "tag": tag,
+                                                  "delete": policy.internal.on_reject == "delete"})
+    why = (fields or {}).get("reason")
+    return (first, Effect(JobKind.UPDATE_REQUEST, lk, {}),
+            Effect(JobKind.REQUESTER_DM, f"requester-dm:{req.id}", {
+                "text": f"Your order request {req.order_name} was {status.value}"
+                + (f" by <@{by}>" if by != "holdfast" else "") + (f": {why}" if why else ".")}))
 
 
 def decide(req: RequestState, policy: Policy | None, ballot: Ballot) -> (

@@ -22,6 +22,7 @@ class PolicySet:
     file_hash: str
     source: str
     roles: Roles = field(default_factory=Roles)
+    staff: dict[str, str] = field(default_factory=dict)
 
     @property
     def needs_graphql(self) -> bool:
@@ -89,7 +90,7 @@ def load_text(text: str, source: str = "<policies>") -> PolicySet:
     if dupes:
         raise PolicyError([f"{source}: policy {d}: id: used more than once" for d in dupes])
     ordered = sorted(parsed.policies, key=lambda p: p.priority)  # stable: file order breaks ties
-    return PolicySet(tuple(ordered), hashlib.sha256(text.encode()).hexdigest(), source, parsed.roles)
+    return PolicySet(tuple(ordered), hashlib.sha256(text.encode()).hexdigest(), source, parsed.roles, parsed.staff)
 
 
 def load_file(path: Path) -> PolicySet:

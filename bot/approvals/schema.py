@@ -195,12 +195,29 @@ class Timers(Strict):
         return self
 
 
+class SavedAddress(Strict):
+    """A ship-to address staff can pick by name in `/order-request`."""
+
+    name: str = Field(min_length=1, max_length=80)
+    company: str | None = Field(None, max_length=80)
+    address1: str = Field(min_length=1, max_length=120)
+    address2: str | None = Field(None, max_length=120)
+    city: str = Field(min_length=1, max_length=80)
+    zip: str | None = Field(None, max_length=20)
+    province_code: str | None = Field(None, max_length=8)
+    country_code: str = Field(pattern=r"^[A-Z]{2}$")
+
+
 class Internal(Strict):
     """Internal orders (`/order-request`): how the draft order is priced, paid and rejected."""
 
     pricing: Literal["free", "real"] = "free"
     payment: Literal["pending", "paid"] = "pending"
     on_reject: Literal["tag", "delete"] = "tag"
+    # What the requester fills in (department, cost centre, reason …), validated like approvers' fields.
+    fields: list[FieldSpec] = Field(default_factory=list, max_length=12)
+    # Saved ship-to addresses offered in the modal, by label (a typed address is always possible too).
+    addresses: dict[str, SavedAddress] = Field(default_factory=dict, max_length=50)
 
 
 class Policy(Strict):
@@ -261,4 +278,16 @@ class PolicyFile(Strict):
 
     version: Literal[1] = 1
     roles: Roles = Field(default_factory=Roles)
+    # Shopify staff account id → Slack user id: whoever created an order in the admin/POS never approves it.
+    staff: dict[str, str] = Field(default_factory=dict)
     policies: list[Policy]
+
+    @field_validator("staff", mode="before")
+    @classmethod
+    def _staff(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            v = {str(k): val for k, val in v.items()}
+            bad = [f"{k}: {u}" for k, u in v.items() if not isinstance(u, str) or not SLACK_USER.match(u)]
+            if bad:
+                raise ValueError(f"values must be Slack user ids (U… or W…): {', '.join(bad)}")
+        return v

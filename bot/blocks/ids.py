@@ -15,6 +15,11 @@ class ActionId(StrEnum):
     REJECT = "request-reject"
     DELEGATE = "request-delegate"
     MORE = "approvals-more"  # next page of an /approvals reply (queue or history)
+    ORDER_PRODUCT = "order-request-product"  # external_select: options come from a Shopify variant search
+    ORDER_QUANTITY = "order-request-quantity"
+    ORDER_INPUT = "order-request-input"  # every other input of the /order-request modal
+    ORDER_CANCEL = "order-request-cancel"  # on the requester's DM
+    ORDER_RETRY = "order-request-retry"  # on the requester's DM, after a Shopify failure
 
 
 class BlockId(StrEnum):
@@ -22,12 +27,16 @@ class BlockId(StrEnum):
 
     DECISION = "request-decision"
     QUEUE_ITEM = "queue-item"  # + "-<request id>": one per request in a list (block_ids are unique per message)
+    # /order-request modal; "-<key>" is bot.approvals.internal's error key (item-0, qty-0, address, deliver-by …)
+    ORDER = "order"
+    ORDER_ACTIONS = "order-request-actions"
 
 
 class CallbackId(StrEnum):
     """callback_id of our modals."""
 
     DECISION = "decision-modal"
+    ORDER_REQUEST = "order-request-modal"
 
 
 class _Typed(BaseModel):
@@ -62,3 +71,16 @@ class DecisionMeta(_Typed):
     request_id: int
     version: int
     vote: Literal["approve", "reject"]
+
+
+class OrderRequestMeta(_Typed):
+    """The /order-request modal's private_metadata: the policy it was opened under, the channel to answer in."""
+
+    policy_id: str
+    channel: str | None = None
+
+
+class OrderRef(_Typed):
+    """What the requester's Cancel and Retry buttons carry."""
+
+    request_id: int

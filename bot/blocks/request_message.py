@@ -55,6 +55,7 @@ class RequestView:
     reject_form: bool = False
     delegation: bool = False
     assignee: str | None = None
+    internal: dict[str, Any] | None = None  # an /order-request: requester, draft state, the order it became
 
 
 def admin_url(shop: str, legacy_id: str) -> str:
@@ -80,7 +81,19 @@ def _lines(order: dict[str, Any]) -> str:
     return "\n".join(shown) or "_no line items_"
 
 
+def _draft_line(view: RequestView) -> str:
+    # Drafts have no fulfillment orders to hold: say where the draft stands instead.
+    i = view.internal or {}
+    if i.get("placed_order_gid"):
+        legacy = i["placed_order_gid"].rsplit("/", 1)[-1]
+        return f":package: order <{admin_url(view.shop, legacy)}|{_escape(i.get('placed_order_name') or legacy)}> placed"
+    return {"open": ":memo: draft order, not placed until approved", "rejected": ":memo: draft kept, tagged as not approved",
+            "deleted": ":wastebasket: draft deleted"}.get(i.get("draft_state") or "", ":memo: draft order")
+
+
 def _hold_line(view: RequestView) -> str:
+    if view.internal is not None:
+        return _draft_line(view)
     label = HOLD_LABELS.get(view.hold_state, view.hold_state)
     if view.hold_state == "failed" and view.hold_error:
         label += f": {_escape(view.hold_error)}"
@@ -117,6 +130,13 @@ def _decision_buttons(view: RequestView, order_name: str) -> ActionsBlock:
     return ActionsBlock(block_id=BlockId.DECISION, elements=elements)
 
 
+def _request_details(o: dict[str, Any]) -> str:
+    lines = [f"*Ship to* {_escape(str(o.get('ship_to') or '?'))} · *needed by* {o.get('deliver_by') or '?'}"]
+    lines += [f"• {_escape(str(k).replace('_', ' ').capitalize())}: {_escape(str(v))}"
+              for k, v in (o.get("fields") or {}).items()]
+    return "\n".join(lines)
+
+
 def text_fallback(view: RequestView) -> str:
     """Notification text (shown where blocks are not)."""
     o = view.order
@@ -128,12 +148,16 @@ def build(view: RequestView) -> list[dict[str, Any]]:
     o = view.order
     link = admin_url(view.shop, o["legacy_id"])
     customer = _escape(o.get("customer_name") or o.get("customer_email") or "unknown customer")
+    who = "Customer"
+    if view.internal is not None:  # an /order-request: the draft, and who asked for it
+        link = link.replace("/orders/", "/draft_orders/")
+        who, customer = "Requested by", f"<@{view.internal.get('requester')}>"
     blocks = [
         HeaderBlock(text=f"Order {o['name']} {HEADLINES.get(view.status, view.status)}"[:150]),
         SectionBlock(
             fields=[
                 MarkdownTextObject(text=f"*Order*\n<{link}|{_escape(o['name'])}>"),
-                MarkdownTextObject(text=f"*Customer*\n{customer}"),
+                MarkdownTextObject(text=f"*{who}*\n{customer}"),
                 MarkdownTextObject(text=f"*Total*\n{_money(o['total_price'], o['currency'])}"),
                 MarkdownTextObject(text=f"*Shop*\n{_escape(view.shop)}"),
             ]
@@ -146,6 +170,8 @@ def build(view: RequestView) -> list[dict[str, Any]]:
         ),
         ContextBlock(elements=[MarkdownTextObject(text=_hold_line(view))]),
     ]
+    if view.internal is not None:
+        blocks.insert(3, SectionBlock(text=MarkdownTextObject(text=_request_details(o)[:3000])))
     if view.progress:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Approvals: {view.progress}")]))
     if view.status == "pending":

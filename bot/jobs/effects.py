@@ -10,6 +10,7 @@ from bot import reconcile, upkeep
 from bot.approvals.policies import match
 from bot.jobs import shopify_effects as shopify
 from bot.jobs import slack_effects as slack
+from bot.jobs import internal_effects as internal
 from bot.jobs import timers
 from bot.jobs.errors import GiveUp
 from bot.jobs.worker import Apply
@@ -31,8 +32,8 @@ async def process_order(rt: Runtime, job: Job) -> Apply | None:
         node = (await client.execute(gql.ORDER_ENRICHMENT, {"id": facts.gid}, name="OrderEnrichment")).root("order")
         facts = orders.enrich(facts, node)
     hit = match(rt.policies, facts)
-    if hit is None:
-        return None
+    if hit is None or await internal.approved_elsewhere(rt, p["shop"], p["order"]):
+        return None  # not flagged, or an approved /order-request's own order (no approval loop)
 
     async def apply(session: AsyncSession) -> None:
         await flag_order(rt, session, shop=p["shop"], order=facts, match=hit, source=p.get("topic", "webhook"))
@@ -58,10 +59,16 @@ EXECUTORS = {
     JobKind.RECONCILE: reconcile.run_reconcile,
     JobKind.WEBHOOK_CHECK: upkeep.check_webhooks,
     JobKind.DIGEST: upkeep.send_digest,
+    JobKind.DRAFT_CREATE: internal.draft_create,
+    JobKind.DRAFT_COMPLETE: internal.draft_complete,
+    JobKind.DRAFT_REJECT: internal.draft_reject,
+    JobKind.REQUESTER_DM: internal.requester_dm,
 }
 ON_DEAD = {
     JobKind.HOLD: shopify.hold_failed,
     JobKind.RELEASE: shopify.outcome_failed,
     JobKind.CANCEL: shopify.outcome_failed,
     JobKind.CANCEL_CHECK: shopify.outcome_failed,
+    JobKind.DRAFT_CREATE: internal.draft_create_failed,
+    JobKind.DRAFT_COMPLETE: internal.draft_complete_failed,
 }

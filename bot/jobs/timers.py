@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import home
 from bot.approvals import machine, timers
 from bot.approvals.machine import JobKind, Status
 from bot.approvals.timers import Timer, TimerKind
@@ -94,6 +95,7 @@ async def _expire(rt: Runtime, session: AsyncSession, req: ApprovalRequest, poli
     await audit.append(session, kind="request.expired", data={"on_expire": on_expire, "status": status,
                                                               "order": req.order_name}, **common)
     enqueue_effects(session, rt, effects, request_id=req.id)
+    home.refresh_jobs(session, rt, request_id=req.id)  # it left everyone's queue
     told = {Status.EXPIRED: "kept on hold", Status.REJECTED: "rejected", Status.APPROVED: "approved"}[status]
     say_in_thread(session, req, now, f":alarm_clock: No decision after {waited(now - req.created_at)}: "
                                      f"the request expired and the order was {told}, as the policy says.")

@@ -179,6 +179,80 @@ query OrderEnrichment($id: ID!) {
 """
 
 
+# Internal orders (/order-request): variant search for the modal, the draft's life, and tagging its order.
+PRODUCT_VARIANT_SEARCH = """
+query ProductVariantSearch($query: String!, $first: Int!) {
+  productVariants(first: $first, query: $query) {
+    nodes {
+      id
+      title
+      displayName
+      sku
+      inventoryQuantity
+      price
+      product { id title status }
+    }
+  }
+}
+"""
+
+VARIANTS_BY_ID = """
+query VariantsById($ids: [ID!]!) {
+  nodes(ids: $ids) {
+    ... on ProductVariant { id displayName sku }
+  }
+}
+"""
+
+DRAFT_ORDER_CREATE = """
+mutation DraftOrderCreate($input: DraftOrderInput!) {
+  draftOrderCreate(input: $input) {
+    draftOrder {
+      id
+      legacyResourceId
+      name
+      status
+      totalPriceSet { shopMoney { amount currencyCode } }
+      lineItems(first: 50) { nodes { name quantity sku } }
+    }
+    userErrors { field message }
+  }
+}
+"""
+
+DRAFT_ORDER_STATE = """
+query DraftOrderState($id: ID!) {
+  draftOrder(id: $id) {
+    id
+    status
+    tags
+    order { id name legacyResourceId }
+  }
+}
+"""
+
+DRAFT_ORDER_COMPLETE = """
+mutation DraftOrderComplete($id: ID!, $sourceName: String) {
+  draftOrderComplete(id: $id, sourceName: $sourceName) {
+    draftOrder {
+      id
+      status
+      order { id name legacyResourceId }
+    }
+    userErrors { field message }
+  }
+}
+"""
+
+DRAFT_ORDER_DELETE = """
+mutation DraftOrderDelete($input: DraftOrderDeleteInput!) {
+  draftOrderDelete(input: $input) {
+    deletedId
+    userErrors { field message }
+  }
+}
+"""
+
 ALL = {
     "OrderFulfillmentOrders": ORDER_FULFILLMENT_ORDERS,
     "FulfillmentOrderHold": FULFILLMENT_ORDER_HOLD,
@@ -195,4 +269,10 @@ ALL = {
     "OrdersState": ORDERS_STATE,
     "WebhookSubscriptions": WEBHOOK_SUBSCRIPTIONS,
     "WebhookSubscriptionCreate": WEBHOOK_SUBSCRIPTION_CREATE,
+    "ProductVariantSearch": PRODUCT_VARIANT_SEARCH,
+    "VariantsById": VARIANTS_BY_ID,
+    "DraftOrderCreate": DRAFT_ORDER_CREATE,
+    "DraftOrderState": DRAFT_ORDER_STATE,
+    "DraftOrderComplete": DRAFT_ORDER_COMPLETE,
+    "DraftOrderDelete": DRAFT_ORDER_DELETE,
 }

@@ -198,3 +198,14 @@ async def test_reject_with_release_and_no_fields_is_one_click(stack):
     req = await stack.request_for_id(req.id)
     assert req.status == "rejected" and req.hold_state == "released"
     assert all(not fo.holds for fo in stack.shopify.orders[order.gid].fulfillment_orders)
+
+
+async def test_the_staff_member_who_created_the_order_cannot_approve_it(database_url):
+    text = POLICIES.replace("policies:", "staff: {7001: U0ANA}\npolicies:", 1)
+    async with DevStack(database_url=database_url, policies=load_text(text)) as stack:
+        _, req = await pending(stack, QUICK, user_id=7001)  # created in the admin by staff account 7001
+        assert req.creator == "U0ANA"
+        await stack.click(req, ActionId.APPROVE, "U0ANA")
+        await stack.settle()
+        assert (await stack.request_for_id(req.id)).version == 0
+        assert any("You created this order" in e["text"] for e in stack.slack.ephemerals)

@@ -61,7 +61,10 @@ def test_example_policy(policy_id, body, graphql, reason):
 
 
 def test_every_example_is_exercised():
-    assert {c[0] for c in CASES} - {None} == {p.id for p in EXAMPLES.policies}
+    # Internal-order policies (no `when:`) are chosen by /order-request, never matched: see test_internal_example.
+    matched = {p.id for p in EXAMPLES.policies if p.internal is None}
+    assert {c[0] for c in CASES} - {None} == matched
+    assert {p.id for p in EXAMPLES.policies} - matched == {"internal-orders"}
     assert EXAMPLES.needs_graphql  # the high-risk policy reads risk through GraphQL
 
 
@@ -70,3 +73,10 @@ def test_currency_mismatch_is_reported_as_missing():
 
     outcome = evaluate(parse({"total_price": {"gte": 10, "currency": "USD"}}), from_webhook(order(currency="EUR")))
     assert not outcome.matched and outcome.missing == ("total_price in USD (order is in EUR)",)
+
+
+def test_internal_example():
+    policy = EXAMPLES.get("internal-orders")
+    assert policy.when is None and policy.internal.pricing == "free"
+    assert [f.id for f in policy.internal.fields if f.required] == ["department", "cost_centre", "reason"]
+    assert "HQ" in policy.internal.addresses
