@@ -30,8 +30,9 @@ class DevStack:
     """Sandbox Shopify + sandbox Slack + the bot, each on its own loopback port."""
 
     def __init__(self, *, database_url: str, policies: PolicySet | None = None,
-                 now: Callable[[], datetime] | None = None, **settings: Any):
+                 now: Callable[[], datetime] | None = None, socket_mode: bool = False, **settings: Any):
         self.database_url = database_url
+        self.socket_mode = socket_mode  # Slack reaches the bot over Socket Mode instead of /slack/events
         self.now = now  # the bot's clock (timers come due when a test moves it); None: the wall clock
         self.policies = policies or load_file(ROOT / "holdfast.example.yml")
         self.overrides = settings
@@ -67,19 +68,22 @@ class DevStack:
             job_backoff_max_s=0.5,
             run_scheduler=False,  # tests run periodic jobs explicitly (bot.jobs.scheduler.run_period)
         )
+        if self.socket_mode:
+            values["slack_app_token"] = self.slack.app_token
         values.update(self.overrides)
         return Settings(**values)
 
     async def start_bot(self, port: int = 0) -> None:
         """Start (or restart) the bot; its database survives restarts."""
-        self.app = create_app(self.settings(), policies=self.policies, **({"now": self.now} if self.now else {}))
+        self.app = create_app(self.settings(), policies=self.policies, socket_mode=self.socket_mode,
+                              **({"now": self.now} if self.now else {}))
         self._bot, self.bot_port = await serve(self.app, port)
         self.bot_url = f"http://127.0.0.1:{self.bot_port}"
         self.shopify.shops[SHOP].webhook_url = f"{self.bot_url}/shopify/webhooks"
         if self.sim:
             await self.sim.close()
         self.sim = SlackSimulator(events_url=f"{self.bot_url}/slack/events", signing_secret=SIGNING_SECRET,
-                                  slack=self.slack, team_id=TEAM)
+                                  slack=self.slack, team_id=TEAM, transport="socket" if self.socket_mode else "http")
 
     async def stop_bot(self) -> None:
         """Stop the bot (its worker stops with it)."""

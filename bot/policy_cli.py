@@ -126,8 +126,10 @@ def _print_summary(policies: PolicySet, summary: Summary, *, as_json: bool) -> N
         + ([f"{summary.unreadable:,} unreadable"] if summary.unreadable else [])))
 
 
-def send_reload(pid_file: Path) -> str:
+def send_reload(pid_file: Path | None) -> str:
     """Ask a running `holdfast serve` to reload its policies (SIGHUP); returns what happened."""
+    if pid_file is None:
+        return "no pid file is configured (HOLDFAST_PID_FILE is empty): send SIGHUP to the server yourself"
     try:
         pid = int(pid_file.read_text().strip())
     except (OSError, ValueError):

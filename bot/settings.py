@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -20,7 +20,13 @@ class Settings(BaseSettings):
 
     database_url: str = Field("sqlite+aiosqlite:///holdfast.db", validation_alias=_env("DATABASE_URL"))
     config_path: Path = Field(Path("holdfast.yml"), validation_alias=_env("CONFIG"))
-    pid_file: Path = Path("holdfast.pid")  # written by `holdfast serve`; `holdfast check --reload` signals it
+    # Written by `holdfast serve`; `holdfast check --reload` signals it. Empty: no pid file.
+    pid_file: Path | None = Path("holdfast.pid")
+
+    @field_validator("pid_file", mode="before")
+    @classmethod
+    def _no_pid_file(cls, v: object) -> object:
+        return None if v in ("", None) else v
 
     slack_bot_token: SecretStr = Field(SecretStr(""), validation_alias=_env("SLACK_BOT_TOKEN"))
     slack_signing_secret: SecretStr = Field(SecretStr(""), validation_alias=_env("SLACK_SIGNING_SECRET"))

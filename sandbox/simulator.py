@@ -16,6 +16,7 @@ from sandbox.slack import SlackSandbox
 from sandbox.slack.views import apply_submission_answer, view_api
 
 FORM = "application/x-www-form-urlencoded"
+TRANSPORTS = ("http", "socket")
 USER_AGENT = "Slackbot 1.0 (+https://api.slack.com/robots)"
 
 
@@ -26,11 +27,16 @@ def sign_slack_request(signing_secret: str, timestamp: str, body: bytes) -> str:
 
 
 class SlackSimulator:
-    """Clicks buttons, runs slash commands and submits modals against the bot's /slack/events."""
+    """Clicks buttons, runs slash commands and submits modals against the bot's /slack/events (or its Socket Mode)."""
 
     def __init__(self, events_url: str, signing_secret: str, slack: SlackSandbox, team_id: str = "T0HOLDFAST",
                  clock: Callable[[], float] = time.time, *, api_app_id: str | None = None,
-                 verification_token: str = "sandbox-verification-token") -> None:
+                 verification_token: str = "sandbox-verification-token", transport: str = "http",
+                 socket_timeout: float = 5.0) -> None:
+        if transport not in TRANSPORTS:
+            raise ValueError(f"transport must be one of {TRANSPORTS}, not {transport!r}")
+        self.transport = transport  # "socket": the same payloads, as Socket Mode envelopes (no signature)
+        self.socket_timeout = socket_timeout
         self.events_url = events_url
         self.signing_secret = signing_secret
         self.slack = slack
@@ -71,8 +77,15 @@ class SlackSimulator:
             return resp.status, await resp.text()
 
     async def _send_payload(self, payload: dict) -> tuple[int, str]:
+        if self.transport == "socket":
+            return await self._via_socket("interactive", payload)
         body = urlencode({"payload": json.dumps(payload)}).encode()
         return await self.post_raw(body, FORM)
+
+    async def _via_socket(self, kind: str, payload: dict) -> tuple[int, str]:
+        """Deliver over Socket Mode; an ack reads as HTTP 200 with its payload as the body (raises if none)."""
+        ack = await self.slack.socket_deliver(kind, payload, self.socket_timeout)
+        return 200, json.dumps(ack) if ack else ""
 
     # -- payload parts --------------------------------------------------------------
     def _user(self, user_id: str) -> dict:
@@ -141,6 +154,8 @@ class SlackSimulator:
             "response_url": self.slack.issue_response_url(channel=channel_id, message_ts=None, user=user_id),
             "trigger_id": self.slack.new_trigger_id(user_id),
         }
+        if self.transport == "socket":
+            return await self._via_socket("slash_commands", fields)
         return await self.post_raw(urlencode(fields).encode(), FORM)
 
     async def click_ephemeral(self, ephemeral: dict, action_id: str, user_id: str, value: str | None = None,
@@ -169,6 +184,8 @@ class SlackSimulator:
                 "authorizations": [{"team_id": self.team_id, "user_id": self.slack.bot_user_id, "is_bot": True,
                                     "is_enterprise_install": False}],
                 "is_ext_shared_channel": False}
+        if self.transport == "socket":
+            return await self._via_socket("events_api", body)
         return await self.post_raw(json.dumps(body).encode(), "application/json")
 
     async def open_home(self, user_id: str) -> tuple[int, str]:

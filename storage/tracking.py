@@ -39,7 +39,9 @@ async def copy_in(session: AsyncSession, *, request_id: int, channel: str) -> Re
 
 async def pending_in_shop(session: AsyncSession, *, shop: str, limit: int = 500) -> list[ApprovalRequest]:
     """A shop's pending requests, oldest first."""
-    query = (select(ApprovalRequest).where(ApprovalRequest.shop_domain == shop, ApprovalRequest.status == "pending")
+    # Internal orders are drafts (no fulfillment orders, not an Order): their jobs follow them, not reconciliation.
+    query = (select(ApprovalRequest).where(ApprovalRequest.shop_domain == shop, ApprovalRequest.status == "pending",
+                                           ApprovalRequest.kind == "order")
              .order_by(col(ApprovalRequest.created_at)).limit(limit))
     return list((await session.exec(query)).all())
 
@@ -48,7 +50,7 @@ async def decided_since(session: AsyncSession, *, shop: str, since: datetime, st
                         limit: int = 500) -> list[ApprovalRequest]:
     """A shop's requests decided after `since` with one of `statuses`."""
     query = (select(ApprovalRequest).where(ApprovalRequest.shop_domain == shop, col(ApprovalRequest.status).in_(statuses),
-                                           col(ApprovalRequest.decided_at) >= since)
+                                           col(ApprovalRequest.decided_at) >= since, ApprovalRequest.kind == "order")
              .order_by(col(ApprovalRequest.decided_at)).limit(limit))
     return list((await session.exec(query)).all())
 

@@ -11,6 +11,7 @@ from .faults import FaultPlan
 from .ratelimit import RateLimiter
 from .render import render
 from .server import build_app
+from .socket import SocketHub
 from .state import SlackState
 
 
@@ -29,11 +30,14 @@ class SlackSandbox(SlackState):
         team_domain: str = "holdfast-sandbox",
         app_id: str = "A0HOLDFAST",
         bot_id: str = "B0HOLDFAST",
+        app_token: str = "xapp-sandbox",
     ) -> None:
         super().__init__(bot_token=bot_token, team_id=team_id, bot_user_id=bot_user_id, clock=clock,
                          wall_clock=wall_clock, team_domain=team_domain, app_id=app_id, bot_id=bot_id)
         self.faults = FaultPlan()
         self.limiter = RateLimiter(rate_limits)
+        self.app_token = app_token  # the app-level token apps.connections.open takes (Socket Mode)
+        self.socket = SocketHub(self)
 
     def make_app(self) -> web.Application:
         """The aiohttp application serving /api/{method}, /response/{id} and /upload/{file_id}."""
@@ -42,6 +46,20 @@ class SlackSandbox(SlackState):
     def render(self, message_or_blocks: Any) -> str:
         """A readable plain-text rendering of a message, a view or a list of blocks."""
         return render(message_or_blocks)
+
+    async def socket_deliver(self, kind: str, payload: dict, timeout: float = 5.0, *,
+                             accepts_response_payload: bool | None = None) -> dict:
+        """Send a Socket Mode envelope ("interactive", "slash_commands", "events_api"); the ack's payload or {}."""
+        return await self.socket.deliver(kind, payload, timeout, accepts_response_payload=accepts_response_payload)
+
+    async def drop_socket_connections(self, reason: str | None = None, *, grace: float = 2.0) -> int:
+        """Drop every Socket Mode connection: close it, or with `reason` send `disconnect` first."""
+        return await self.socket.drop(reason, grace=grace)
+
+    @property
+    def socket_connections(self) -> int:
+        """Live Socket Mode connections."""
+        return self.socket.count
 
     def calls_to(self, method: str) -> list[dict]:
         """The recorded calls of one Web API method, in order."""

@@ -12,6 +12,7 @@ from aiohttp import web
 from . import chat, directory, files, views
 from .blockkit import MAX_MESSAGE_TEXT, check_message
 from .ratelimit import PER_CHANNEL_METHODS
+from .socket import OPEN_METHOD, close_all
 from .state import RESPONSE_URL_MAX_USES, RESPONSE_URL_TTL_SECONDS, SlackError
 
 if TYPE_CHECKING:
@@ -30,7 +31,19 @@ def build_app(sb: SlackSandbox) -> web.Application:
     app.router.add_route("*", "/api/{method}", _api)
     app.router.add_post("/response/{response_id}", _response_url)
     app.router.add_post("/upload/{file_id}", _upload)
+    app.router.add_get("/socket-mode/{ticket}", _socket_mode)
+    app.on_shutdown.append(_close_sockets)
     return app
+
+
+async def _socket_mode(request: web.Request) -> web.StreamResponse:
+    sb: SlackSandbox = request.app[SANDBOX_KEY]  # type: ignore[assignment]
+    return await sb.socket.serve(request)
+
+
+async def _close_sockets(app: web.Application) -> None:
+    # Open websockets would otherwise hold the server's shutdown until its timeout.
+    await close_all(app[SANDBOX_KEY].socket)  # type: ignore[attr-defined]
 
 
 def _learn_base_url(sb: SlackSandbox, request: web.Request) -> None:
@@ -82,6 +95,12 @@ async def _api(request: web.Request) -> web.StreamResponse:
         return await _inject(sb, request, method, args, fault)
     if not token:
         return _answer(sb, method, args, 200, {"ok": False, "error": "not_authed"})
+    if method == OPEN_METHOD or token == sb.app_token:
+        # Socket Mode wants the app-level token, and that token is good for nothing else (as on Slack).
+        answer = _answer(sb, method, args, 200, sb.socket.connections_open(method, token))
+        if fault is not None and request.transport is not None:
+            request.transport.close()  # lost_reply, as below
+        return answer
     if token != sb.bot_token:
         return _answer(sb, method, args, 200, {"ok": False, "error": "invalid_auth"})
     handler = METHODS.get(method)

@@ -239,3 +239,12 @@ async def test_a_failed_draft_is_visible_and_can_be_retried(stack):
     await stack.settle()
     req = await request_of(stack)
     assert req.status == "pending" and len(stack.shopify.draft_orders) == 1
+
+
+async def test_reconciliation_leaves_internal_requests_alone(stack):
+    from bot.reconcile import reconcile_shop
+
+    pending = await submitted(stack)
+    await reconcile_shop(stack.rt, SHOP)  # a draft gid is no Order: it must not read as "deleted"
+    await stack.settle()
+    assert (await request_of(stack)).status == "pending" and pending.status == "pending"

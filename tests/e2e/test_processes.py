@@ -130,3 +130,45 @@ async def test_serve_refuses_an_invalid_policy_file(tmp_path, database_url):
     assert code == 2
     assert f"{bad}: policy x: channel: not a Slack channel id" in out and f"{bad}: policy x: when.totl: unknown fact" in out
     assert "Traceback" not in out
+
+
+async def test_poll_mode_finds_orders_without_any_webhook(database_url):
+    """`holdfast serve --poll`: no webhook reaches the bot; reconciliation finds and holds the order."""
+    ports = {k: free_port() for k in ("shopify", "slack", "control", "bot")}
+    env = {**os.environ, "DATABASE_URL": database_url, "HOLDFAST_CONFIG": str(ROOT / "holdfast.example.yml"),
+           "SHOPIFY_API_SECRET": WEBHOOK_SECRET, "SHOPIFY_SHOPS": f"{SHOP}={SHOP_TOKEN}",
+           "HOLDFAST_SHOPIFY_ADMIN_URL": f"http://127.0.0.1:{ports['shopify']}/{{shop}}/admin/api/{{version}}/graphql.json",
+           "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "HOLDFAST_AUTO_MIGRATE": "true",
+           "HOLDFAST_SLACK_API_URL": f"http://127.0.0.1:{ports['slack']}/api/", "HOLDFAST_WORKER_POLL_S": "0.1",
+           "HOLDFAST_POLL_EVERY_S": "1", "HOLDFAST_PID_FILE": ""}
+    # The sandbox delivers webhooks to a port nobody listens on: only polling can find the order.
+    sandbox = await asyncio.create_subprocess_exec(
+        *HOLDFAST, "sandbox", "--shopify-port", str(ports["shopify"]), "--slack-port", str(ports["slack"]),
+        "--control-port", str(ports["control"]), "--bot-url", f"http://127.0.0.1:{free_port()}",
+        cwd=ROOT, env=env, stdout=asyncio.subprocess.DEVNULL)
+    serve = await asyncio.create_subprocess_exec(*HOLDFAST, "serve", "--poll", "--port", str(ports["bot"]), cwd=ROOT,
+                                                 env=env, stdout=asyncio.subprocess.DEVNULL,
+                                                 stderr=asyncio.subprocess.DEVNULL)
+    control = f"http://127.0.0.1:{ports['control']}"
+    try:
+        await wait_http(f"{control}/messages")
+        await wait_http(f"http://127.0.0.1:{ports['bot']}/healthz")
+        async with aiohttp.ClientSession() as http:
+            async with http.post(f"{control}/orders", json={
+                    "customer": {"email": "sam@x.example", "tags": ["staff"]},
+                    "line_items": [{"title": "Mug", "quantity": 1, "price": "12.00"}]}) as resp:
+                order = await resp.json()
+            assert order["webhook_status"] != 200  # never delivered
+            name = order["name"].lstrip("#")
+
+            async def state():
+                async with http.get(f"{control}/orders/{name}") as resp:
+                    return await resp.json()
+
+            held = await poll(state, lambda o: all(fo["status"] == "ON_HOLD" for fo in o["fulfillment_orders"]),
+                              timeout=30)
+            assert "holdfast-pending" in held["tags"]
+    finally:
+        for proc in (serve, sandbox):
+            proc.terminate()
+            await proc.wait()
