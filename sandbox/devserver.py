@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import time
 import uuid
 from collections import Counter
 from typing import Any
@@ -141,6 +142,14 @@ def make_control_app(shopify: ShopifySandbox, slack: SlackSandbox, sim: SlackSim
     # --- for load, crash and fault tests (tests/reliability, bench/) -----------------------------------------
     deliveries: dict[str, dict[str, Any]] = {}  # order name -> its orders/create delivery (for redelivery)
     http: dict[str, aiohttp.ClientSession] = {}
+    mutation_times: dict[tuple[str, str], float] = {}  # (root field, FO gid) -> wall time of the latest success
+    record_mutation = shopify.record_mutation
+
+    def timed_mutation(root_field: str, fo_gid: str) -> None:
+        mutation_times[(root_field, fo_gid)] = time.time()
+        record_mutation(root_field, fo_gid)
+
+    shopify.record_mutation = timed_mutation  # type: ignore[method-assign]
 
     def session() -> aiohttp.ClientSession:
         if "s" not in http or http["s"].closed:
@@ -150,6 +159,7 @@ def make_control_app(shopify: ShopifySandbox, slack: SlackSandbox, sim: SlackSim
     async def deliver(shop: str, name: str, url: str | None) -> int | str:
         d = deliveries[name]
         try:
+            d["sent_at"] = time.time()
             d["status"] = await shopify.deliver_webhook(shop, "orders/create", d["body"], url=url or d.get("url"),
                                                         session=session(), webhook_id=d["webhook_id"],
                                                         event_id=d["event_id"], timeout=10.0)
@@ -203,7 +213,11 @@ def make_control_app(shopify: ShopifySandbox, slack: SlackSandbox, sim: SlackSim
         for order in shopify.orders.values():
             d = deliveries.get(order.name, {})
             orders.append({**_order_state(shopify, order), "webhook_status": d.get("status"),
-                           "webhook_attempts": d.get("attempts", 0),
+                           "webhook_attempts": d.get("attempts", 0), "sent_at": d.get("sent_at"),
+                           "held_at": max((mutation_times.get(("fulfillmentOrderHold", fo.gid), 0)
+                                           for fo in order.fulfillment_orders), default=0) or None,
+                           "released_at": max((mutation_times.get(("fulfillmentOrderReleaseHold", fo.gid), 0)
+                                               for fo in order.fulfillment_orders), default=0) or None,
                            "hold_calls": {fo.gid: holds[fo.gid] for fo in order.fulfillment_orders},
                            "release_calls": {fo.gid: releases[fo.gid] for fo in order.fulfillment_orders}})
         shopify_calls = Counter(f"{'+'.join(c['root_fields']) or c['operation']} {c['status']}"
@@ -212,7 +226,7 @@ def make_control_app(shopify: ShopifySandbox, slack: SlackSandbox, sim: SlackSim
         slack_calls = Counter(f"{c['method']} {c['status']}" for c in slack.calls)
         messages = [{"channel": m.channel, "ts": m.ts, "thread_ts": m.thread_ts, "text": slack.render(m),
                      "request_id": ((m.metadata or {}).get("event_payload") or {}).get("request_id"),
-                     "edits": len(m.history)}
+                     "edits": len(m.history), "edited_ts": m.edited_ts}
                     for msgs in slack.messages.values() for m in msgs]
         faults = {"shopify": shopify.faults.random_mode.fired if shopify.faults.random_mode else 0,
                   "slack": slack.faults.random_mode.fired if slack.faults.random_mode else 0}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -38,6 +39,10 @@ def make_engine(url: str) -> AsyncEngine:
     if not url.startswith("sqlite"):
         return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
     engine = create_async_engine(url, connect_args={"timeout": 30})
+    # aiosqlite logs every statement WITH its parameters at DEBUG (the shop's access token among them), so
+    # `holdfast -v` or any DEBUG root logger would write secrets to the logs: keep its tracing off.
+    if logging.getLogger("aiosqlite").getEffectiveLevel() < logging.INFO:
+        logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _connect(dbapi_conn, _record):  # pragma: no cover - exercised by every SQLite test

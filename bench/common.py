@@ -1,0 +1,80 @@
+"""Shared bits of the benchmarks: a fresh database, the real processes, percentiles, one JSON object out."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+import tempfile
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def log(*parts: Any) -> None:
+    """Progress goes to stderr; stdout carries only the result."""
+    print(*parts, file=sys.stderr, flush=True)
+
+
+def emit(result: dict[str, Any]) -> None:
+    print(json.dumps(result, sort_keys=False))
+
+
+def percentile(values: list[float], p: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    k = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def machine() -> dict[str, Any]:
+    return {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
+
+
+@contextlib.asynccontextmanager
+async def database(kind: str) -> AsyncIterator[str]:
+    """A throwaway database: a temp SQLite file, or a new PostgreSQL database (server from BENCH_PG_URL or
+    DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/postgres), dropped afterwards."""
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory() as tmp:
+            yield f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
+        return
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    from storage.db import normalise_url
+
+    base = os.environ.get("BENCH_PG_URL") or os.environ.get("DATABASE_URL") or PG_DEFAULT
+    if not base.startswith("postgres"):
+        base = PG_DEFAULT
+    url = make_url(normalise_url(base))
+    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    name = f"holdfast_bench_{uuid.uuid4().hex[:10]}"
+    conn = await asyncpg.connect(admin)
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    await conn.close()
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        conn = await asyncpg.connect(admin)
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.close()
+
+
+@contextlib.asynccontextmanager
+async def processes(database_url: str, **env: str):
+    """The sandbox plus holdfast processes (see tests/reliability/procs.py), logs in a temp dir."""
+    from tests.reliability.procs import Procs
+
+    with tempfile.TemporaryDirectory() as tmp:
+        procs = Procs(database_url, Path(tmp), **env)
+        try:
+            await procs.start()
+            yield procs
+        finally:
+            await procs.stop()
