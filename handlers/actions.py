@@ -6,6 +6,7 @@ import asyncio
 import logging
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.errors import SlackApiError
 
 from bot import decisions
 from bot.approvals.machine import Vote
@@ -14,6 +15,21 @@ from bot.blocks.ids import ActionId, DecisionMeta, RequestRef
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
+
+
+async def _patiently(call, *, tries: int = 3, max_wait_s: float = 5.0):
+    """Run a Slack call, waiting out 429s and 5xx a few times (a modal left on "Loading" helps nobody)."""
+    for attempt in range(1, tries + 1):
+        try:
+            return await call()
+        except SlackApiError as exc:
+            status = exc.response.status_code
+            if attempt == tries or not (status == 429 or status >= 500):
+                raise
+            retry = float(exc.response.headers.get("Retry-After") or exc.response.headers.get("retry-after") or 1)
+            if retry > max_wait_s:
+                raise
+            await asyncio.sleep(retry)
 
 
 def _channel(body: dict) -> str | None:
@@ -35,7 +51,7 @@ def register(app: AsyncApp, rt: Runtime) -> None:
                 specs = policy.fields.approve if meta.vote == "approve" else policy.fields.reject
                 summary = f"{req.order_snapshot.get('total_price')} {req.order_snapshot.get('currency')} · {policy.title}"
                 view = modal.form(meta, order_name=req.order_name, summary=summary, specs=specs)
-            await rt.slack.views_update(view_id=view_id, view=view)
+            await _patiently(lambda: rt.slack.views_update(view_id=view_id, view=view))
         except Exception:  # the user sees the loading modal; operators get the log line
             log.exception("could not fill the decision modal for request %s", meta.request_id)
 
@@ -50,7 +66,9 @@ def register(app: AsyncApp, rt: Runtime) -> None:
             return
         meta = DecisionMeta(request_id=ref.request_id, version=ref.version, vote=choice.value)
         # The trigger_id dies 3 s after the click: open first, fill after.
-        opened = await rt.slack.views_open(trigger_id=body["trigger_id"], view=modal.loading(meta))
+        # A trigger lives 3 s, so views.open may wait out at most one short 429.
+        opened = await _patiently(lambda: rt.slack.views_open(trigger_id=body["trigger_id"], view=modal.loading(meta)),
+                                  tries=2, max_wait_s=1.0)
         task = asyncio.create_task(fill_form(meta, user, opened["view"]["id"]))
         background.add(task)
         task.add_done_callback(background.discard)

@@ -209,3 +209,10 @@ async def test_the_staff_member_who_created_the_order_cannot_approve_it(database
         await stack.settle()
         assert (await stack.request_for_id(req.id)).version == 0
         assert any("You created this order" in e["text"] for e in stack.slack.ephemerals)
+
+
+async def test_a_slack_429_while_filling_the_modal_is_waited_out(stack):
+    _, req = await pending(stack, BIG)
+    stack.slack.faults.add("429", method="views.update", times=1, retry_after=1)
+    view = await stack.open_modal(req, ActionId.APPROVE, "U0ANA", timeout=10)
+    assert any(b["type"] == "input" for b in view["blocks"])  # filled in after the 429, not left "Loading"
