@@ -20,6 +20,7 @@ from bot.clock import utcnow
 from bot.directory import Directory
 from bot.jobs.effects import EXECUTORS, ON_DEAD
 from bot.jobs.reports import EXECUTORS as REPORT_EXECUTORS
+from bot.ingest import WebhookBatcher
 from bot.jobs.worker import Worker
 from bot.runtime import Runtime
 from bot.settings import Settings
@@ -59,6 +60,7 @@ def build_runtime(settings: Settings, *, now: Callable[[], datetime] = utcnow,
                                token_for=token_for, timeout_s=settings.shopify_timeout_s),
         now=now,
     )
+    rt.webhooks = WebhookBatcher(rt)
     rt.worker = Worker(rt, {**EXECUTORS, **REPORT_EXECUTORS}, ON_DEAD, concurrency=settings.worker_concurrency,
                        poll_s=settings.worker_poll_s,
                        lease_s=settings.job_lease_s, backoff_base_s=settings.job_backoff_base_s,

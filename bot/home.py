@@ -9,7 +9,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import reporting
 from bot.blocks.home import HOME_ITEMS, OLDEST, RECENT, ManagerPanel, RecentVote, home_view
-from bot.reports.figures import figures
 from bot.reports.query import Query, Sub
 from bot.runtime import Runtime
 from storage import jobs, requests
@@ -56,7 +55,7 @@ async def view_for(rt: Runtime, user: str) -> dict[str, Any]:
                       for d, name, status in await store.recent_votes(session, user=user, limit=RECENT)]
         if acc.manager:
             query = Query(sub=Sub.STATS, since=now - WEEK, until=now)
-            fig = figures(await reporting.outcomes(session, rt, query), await reporting.waiting(session, rt), now=now)
+            fig = await reporting.summary(session, rt, query)
             oldest = await store.pending_page(session, policy_ids=None, limit=OLDEST)
             panel = ManagerPanel(fig, now - WEEK, now,
                                  [reporting.queue_item(rt, r, [], buttons=False) for r in oldest],

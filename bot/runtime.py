@@ -19,6 +19,7 @@ from bot.settings import Settings
 from bot.shopify.client import ShopifyClients
 
 if TYPE_CHECKING:
+    from bot.ingest import WebhookBatcher
     from bot.jobs.worker import Worker
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ class Runtime:
     directory: Directory
     now: Callable[[], datetime] = utcnow
     worker: Worker | None = field(default=None)
+    webhooks: WebhookBatcher | None = field(default=None)
 
     def wake_worker(self) -> None:
         """Nudge the in-process worker after committing jobs."""

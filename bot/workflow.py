@@ -12,12 +12,12 @@ from bot.approvals.machine import Effect, JobKind, Status
 from bot.approvals.orders import OrderFacts
 from bot.approvals.policies import Match
 from bot.blocks.request_message import RequestView
+from bot.ingest import ORDER_TOPICS, Delivery
 from bot.runtime import Runtime
-from storage import audit, jobs, requests, webhooks
+from storage import audit, jobs, requests
 from storage.db import transaction
 from storage.models import ApprovalRequest, Decision
 
-ORDER_TOPICS = frozenset({"orders/create", "orders/updated"})
 
 
 def enqueue_effects(session: AsyncSession, rt: Runtime, effects: tuple[Effect, ...], *, request_id: int) -> None:
@@ -31,17 +31,8 @@ def enqueue_effects(session: AsyncSession, rt: Runtime, effects: tuple[Effect, .
 
 async def accept_webhook(rt: Runtime, *, topic: str, shop: str, webhook_id: str, event_id: str | None,
                          body: dict[str, Any]) -> bool:
-    """Store a verified delivery and its processing job; False for a duplicate."""
-    now = rt.now()
-    async with transaction(rt.sessions) as session:
-        if not await webhooks.record(session, webhook_id=webhook_id, event_id=event_id, topic=topic, shop=shop, now=now):
-            return False
-        if topic in ORDER_TOPICS:
-            jobs.enqueue(session, kind=JobKind.PROCESS_ORDER, key=f"order:{shop}:{body.get('id')}", now=now,
-                         max_attempts=rt.settings.job_max_attempts,
-                         payload={"shop": shop, "topic": topic, "webhook_id": webhook_id, "order": body})
-    rt.wake_worker()
-    return True
+    """Store a verified delivery and its processing job (group-committed); False for a duplicate."""
+    return await rt.webhooks.accept(Delivery(topic, shop, webhook_id, event_id, body))
 
 
 async def flag_order(rt: Runtime, session: AsyncSession, *, shop: str, order: OrderFacts, match: Match,

@@ -24,11 +24,10 @@ def _voted_by(user: str) -> Any:
     return col(ApprovalRequest.id).in_(select(Decision.request_id).where(Decision.user_id == user))
 
 
-async def decided(session: AsyncSession, *, since: datetime, until: datetime, policy_id: str | None = None,
-                  shop: str | None = None, statuses: Sequence[str] = (), user: str | None = None) -> list[Any]:
-    """Requests decided in [since, until), oldest decision first, as rows of OUTCOME_COLUMNS."""
-    query = select(*OUTCOME_COLUMNS).where(ApprovalRequest.status != PENDING, col(ApprovalRequest.decided_at) >= since,
-                                           col(ApprovalRequest.decided_at) < until)
+def _decided_where(query: Any, *, since: datetime, until: datetime, policy_id: str | None, shop: str | None,
+                   statuses: Sequence[str], user: str | None) -> Any:
+    query = query.where(ApprovalRequest.status != PENDING, col(ApprovalRequest.decided_at) >= since,
+                        col(ApprovalRequest.decided_at) < until)
     if policy_id:
         query = query.where(ApprovalRequest.policy_id == policy_id)
     if shop:
@@ -37,8 +36,49 @@ async def decided(session: AsyncSession, *, since: datetime, until: datetime, po
         query = query.where(col(ApprovalRequest.status).in_(list(statuses)))
     if user:
         query = query.where(or_(ApprovalRequest.decided_by == user, _voted_by(user)))
+    return query
+
+
+async def decided(session: AsyncSession, *, since: datetime, until: datetime, policy_id: str | None = None,
+                  shop: str | None = None, statuses: Sequence[str] = (), user: str | None = None) -> list[Any]:
+    """Requests decided in [since, until), oldest decision first, as rows of OUTCOME_COLUMNS."""
+    query = _decided_where(select(*OUTCOME_COLUMNS), since=since, until=until, policy_id=policy_id, shop=shop,
+                           statuses=statuses, user=user)
     query = query.order_by(col(ApprovalRequest.decided_at), col(ApprovalRequest.id))
     # Core rows, not ORM objects: a month of decisions is tens of thousands of rows.
+    return list((await (await session.connection()).execute(query)).all())
+
+
+def _seconds(session: AsyncSession) -> Any:
+    """Time to decision in seconds, computed by the database (no datetime objects cross the wire)."""
+    if session.bind.dialect.name == "postgresql":
+        return func.extract("epoch", col(ApprovalRequest.decided_at) - col(ApprovalRequest.created_at))
+    return (func.julianday(ApprovalRequest.decided_at) - func.julianday(ApprovalRequest.created_at)) * 86400.0
+
+
+async def decided_durations(session: AsyncSession, *, since: datetime, until: datetime, policy_id: str | None = None,
+                            shop: str | None = None, statuses: Sequence[str] = (),
+                            user: str | None = None) -> list[Any]:
+    """(id, policy_id, status, seconds to decision) of the requests `decided` would return: for figures."""
+    query = _decided_where(select(ApprovalRequest.id, ApprovalRequest.policy_id, ApprovalRequest.status,
+                                  _seconds(session).label("seconds")),
+                           since=since, until=until, policy_id=policy_id, shop=shop, statuses=statuses, user=user)
+    return list((await (await session.connection()).execute(query)).all())
+
+
+async def decided_by_ids(session: AsyncSession, *, ids: Sequence[int]) -> list[Any]:
+    """Rows of OUTCOME_COLUMNS for these requests (a report's handful of examples)."""
+    query = select(*OUTCOME_COLUMNS).where(col(ApprovalRequest.id).in_(list(ids)[:_CHUNK]))
+    return list((await (await session.connection()).execute(query)).all())
+
+
+async def vote_counts(session: AsyncSession, *, since: datetime, until: datetime, policy_id: str | None = None,
+                      shop: str | None = None, statuses: Sequence[str] = (), user: str | None = None) -> list[Any]:
+    """(user, vote, count) over the votes on the requests `decided` would return, counted by the database."""
+    query = select(Decision.user_id, Decision.vote, func.count()).join(
+        ApprovalRequest, col(ApprovalRequest.id) == Decision.request_id)
+    query = _decided_where(query, since=since, until=until, policy_id=policy_id, shop=shop, statuses=statuses,
+                           user=user).group_by(Decision.user_id, Decision.vote)
     return list((await (await session.connection()).execute(query)).all())
 
 

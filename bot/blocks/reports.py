@@ -168,9 +168,9 @@ def figures_blocks(fig: Figures, *, since: datetime, until: datetime, title: str
     ]
     breaches = [f"• {escape(o.order_name)} ({escape(titles.get(o.policy_id, o.policy_id))}): decided after "
                 f"{duration_text(o.time_to_decision)}, SLA {duration_text(o.sla)}" for o in fig.breaches[:MAX_LIST]]
-    if len(fig.breaches) > MAX_LIST:
-        breaches.append(f"…and {len(fig.breaches) - MAX_LIST} more")
-    text = f"*SLA breaches: {len(fig.breaches)}*" + ("\n" + "\n".join(breaches) if breaches else "")
+    if fig.breaches_total > MAX_LIST:
+        breaches.append(f"…and {fig.breaches_total - MAX_LIST} more")
+    text = f"*SLA breaches: {fig.breaches_total}*" + ("\n" + "\n".join(breaches) if breaches else "")
     if fig.overdue:
         text += f"\n*Pending past their SLA now: {len(fig.overdue)}* (oldest: {escape(fig.overdue[0].order_name)})"
     blocks.append(SectionBlock(text=MarkdownTextObject(text=text[:3000])))

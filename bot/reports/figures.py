@@ -74,6 +74,12 @@ class Figures:
     p90: timedelta | None
     breaches: tuple[Outcome, ...]
     overdue: tuple[Waiting, ...] = ()
+    breach_count: int | None = None  # set when `breaches` holds only the worst few
+
+    @property
+    def breaches_total(self) -> int:
+        """How many decisions breached their SLA (not just the ones listed)."""
+        return len(self.breaches) if self.breach_count is None else self.breach_count
 
 
 def sla_for(policy: Policy | None, default: timedelta | None) -> timedelta | None:
@@ -117,6 +123,36 @@ def figures(outcomes: list[Outcome], waiting: list[Waiting] = (), *, now: dateti
         p90=percentile(times, 90),
         breaches=tuple(sorted((o for o in outcomes if o.breached), key=lambda o: -o.time_to_decision)),
         overdue=tuple(sorted(overdue, key=lambda w: w.created_at)),
+    )
+
+
+def breached_ids(rows: list[tuple[int, str, str, float]], slas: dict[str, timedelta | None]) -> list[int]:
+    """Ids of (id, policy_id, status, seconds) rows past their policy's SLA, slowest first."""
+    late = [(seconds, rid) for rid, pid, _, seconds in rows
+            if slas.get(pid) is not None and seconds > slas[pid].total_seconds()]
+    return [rid for _, rid in sorted(late, key=lambda t: (-t[0], t[1]))]
+
+
+def figures_from_rows(rows: list[tuple[int, str, str, float]], vote_counts: list[tuple[str, str, int]],
+                      examples: tuple[Outcome, ...], breach_count: int, waiting: list[Waiting] = (), *,
+                      now: datetime | None = None) -> Figures:
+    """The same figures as `figures`, from durations and vote counts the database already reduced."""
+    times = [timedelta(seconds=max(0.0, float(r[3]))) for r in rows]
+    approvers: dict[str, Counter[str]] = {}
+    for user, vote, n in vote_counts:
+        approvers.setdefault(user, Counter())[vote] += n
+    overdue = tuple(w for w in waiting if now is not None and w.overdue(now))
+    return Figures(
+        total=len(rows),
+        by_outcome=dict(sorted(Counter(r[2] for r in rows).items())),
+        by_approver={k: dict(sorted(c.items())) for k, c in
+                     sorted(approvers.items(), key=lambda kv: (-kv[1].total(), kv[0]))},
+        by_policy=_nested([(r[1], r[2]) for r in rows]),
+        median=percentile(times, 50),
+        p90=percentile(times, 90),
+        breaches=tuple(sorted(examples, key=lambda o: -o.time_to_decision)),
+        overdue=tuple(sorted(overdue, key=lambda w: w.created_at)),
+        breach_count=breach_count,
     )
 
 

@@ -141,3 +141,15 @@ async def test_double_click_decides_once(stack):
     assert "already approved by <@U0ANA>" in eph["text"]
     for fo in stack.shopify.orders[order.gid].fulfillment_orders:
         assert stack.shopify.release_calls(fo.gid) == 1
+
+
+async def test_a_burst_with_duplicates_stores_each_delivery_once(stack):
+    orders = [stack.shopify.create_order(SHOP, **STAFF) for _ in range(15)]
+    sends = [stack.shopify.deliver_webhook(SHOP, "orders/create", o.webhook_body(), webhook_id=f"burst-{i}")
+             for i, o in enumerate(orders) for _ in range(3)]  # every delivery three times, all at once
+    assert set(await asyncio.gather(*sends)) == {200}
+    await stack.settle(timeout=60)
+    assert len(await stack.jobs()) >= 15
+    process = [j for j in await stack.jobs() if j.kind == "order.process"]
+    assert sorted(j.payload["webhook_id"] for j in process) == sorted(f"burst-{i}" for i in range(15))
+    assert len(stack.slack.messages[CHANNEL]) == 15
