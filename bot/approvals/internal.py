@@ -154,6 +154,11 @@ def unknown(sub_items: tuple[tuple[str | None, str | None], ...], found: set[str
             if v and _VARIANT.match(v) and v not in found}
 
 
+def request_tag(request_id: int) -> str:
+    """The draft's own tag: lets a retry find a draft an earlier, unanswered attempt already made."""
+    return f"holdfast-request-{request_id}"
+
+
 def draft_input(sub: Submission, policy: Policy, *, request_id: int, requester: str, requester_name: str) -> dict[str, Any]:
     """DraftOrderInput: lines, ship-to, note, custom attributes for the fields, tags, and the pricing."""
     assert policy.internal is not None
@@ -168,7 +173,7 @@ def draft_input(sub: Submission, policy: Policy, *, request_id: int, requester: 
         "note": f"Internal order requested in Slack by {requester_name} (holdfast request #{request_id}); "
                 f"needed by {sub.deliver_by}.",
         "customAttributes": attributes,
-        "tags": [TAG, policy.tags.pending],
+        "tags": [TAG, policy.tags.pending, request_tag(request_id)],
     }
     if policy.internal.pricing == "free":
         out["appliedDiscount"] = {"value": 100.0, "valueType": "PERCENTAGE", "title": "Internal order",

@@ -208,6 +208,13 @@ class SavedAddress(Strict):
     country_code: str = Field(pattern=r"^[A-Z]{2}$")
 
 
+class MetafieldTarget(Strict):
+    """Where a decision is also written as a JSON metafield on the order (for reports and other apps)."""
+
+    namespace: str = Field("holdfast", pattern=r"^[a-zA-Z0-9_-]{3,255}$")
+    key: str = Field("decision", pattern=r"^[a-zA-Z0-9_-]{2,64}$")
+
+
 class Internal(Strict):
     """Internal orders (`/order-request`): how the draft order is priced, paid and rejected."""
 
@@ -234,6 +241,7 @@ class Policy(Strict):
     internal: Internal | None = None
     fields: Fields = Field(default_factory=Fields)
     hold_notes: str | None = Field(None, max_length=255)
+    metafield: MetafieldTarget | None = None  # also record the decision as an order metafield
     tags: Tags = Field(default_factory=Tags)
     on_reject: Literal["keep_hold", "cancel", "release"] = "keep_hold"
     cancel: Cancel = Field(default_factory=Cancel)

@@ -57,11 +57,25 @@ async def draft_create(rt: Runtime, job: Job) -> Apply | None:
     draft_input = internal.draft_input(sub, policy, request_id=req.id, requester=req.requester or "",
                                        requester_name=await _name_of(rt, req.requester or ""))
     client = await rt.shopify.get(req.shop_domain)
-    result = await client.execute(gql.DRAFT_ORDER_CREATE, {"input": draft_input}, name="DraftOrderCreate")
-    errors = result.user_errors("draftOrderCreate")
-    if errors:
-        raise GiveUp(f"Shopify would not create the draft: {errors[0].get('message')}")
-    draft = result.root("draftOrderCreate")["draftOrder"]
+    draft = None
+    if job.attempts > 1:  # an earlier attempt may have made the draft and lost the reply: never make two
+        found = await client.execute(gql.DRAFT_ORDERS_BY_TAG, {"query": f"tag:{internal.request_tag(req.id)}"},
+                                     name="DraftOrdersByTag")
+        draft = next(iter(found.root("draftOrders").get("nodes") or []), None)
+    if draft is None and policy.internal.payment == "pending":
+        # "Due on receipt" payment terms: completing the draft then leaves the order unpaid (payment pending).
+        templates = (await client.execute(gql.PAYMENT_TERMS_TEMPLATES, {"type": "RECEIPT"},
+                                          name="PaymentTermsTemplates")).data.get("paymentTermsTemplates") or []
+        if not templates:
+            raise GiveUp("the shop has no 'due on receipt' payment terms, so payment cannot be left pending")
+        draft_input["paymentTerms"] = {"paymentTermsTemplateId": templates[0]["id"]}
+    if draft is None:
+        result = await client.execute(gql.DRAFT_ORDER_CREATE, {"input": draft_input}, name="DraftOrderCreate",
+                                      retry_unknown=False)
+        errors = result.user_errors("draftOrderCreate")
+        if errors:
+            raise GiveUp(f"Shopify would not create the draft: {errors[0].get('message')}")
+        draft = result.root("draftOrderCreate")["draftOrder"]
 
     async def apply(session: AsyncSession) -> None:
         now = rt.now()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -150,8 +151,15 @@ async def note(rt: Runtime, job: Job) -> Apply | None:
         return None
     line = note_line(req.id, p["status"], p["by"], p.get("fields") or {})
     merged = f"{existing.rstrip()}\n{line}" if existing.strip() else line
-    result = await client.execute(gql.ORDER_UPDATE_NOTE, {"input": {"id": p["order_gid"], "note": merged}},
-                                  name="OrderUpdateNote")
+    update: dict[str, Any] = {"id": p["order_gid"], "note": merged}
+    policy = rt.policies.get(req.policy_id)
+    if policy and policy.metafield:
+        # One metafield per key, set on its own: other metafields on the order are left alone.
+        value = {"request_id": req.id, "policy": req.policy_id, "status": p["status"], "by": p["by"],
+                 "fields": p.get("fields") or {}}
+        update["metafields"] = [{"namespace": policy.metafield.namespace, "key": policy.metafield.key,
+                                 "type": "json", "value": json.dumps(value, sort_keys=True)}]
+    result = await client.execute(gql.ORDER_UPDATE_NOTE, {"input": update}, name="OrderUpdateNote")
     errors = result.user_errors("orderUpdate")
     if errors:
         raise GiveUp(f"orderUpdate: {errors[0].get('message')}")

@@ -113,8 +113,12 @@ class ShopifyClient:
             except json.JSONDecodeError:
                 return resp.status, None
 
-    async def execute(self, document: str, variables: dict[str, Any], *, name: str) -> Result:
-        """Run one operation; waits for the bucket, retries transient failures, raises ShopifyError."""
+    async def execute(self, document: str, variables: dict[str, Any], *, name: str, retry_unknown: bool = True) -> Result:
+        """Run one operation; waits for the bucket, retries transient failures, raises ShopifyError.
+
+        With `retry_unknown=False` (a mutation that is not idempotent) a 5xx or timeout, after which Shopify
+        may or may not have acted, is raised at once: the job looks before it tries again.
+        """
         last = "no attempt"
         for attempt in range(1, self._max_tries + 1):
             cost = self._costs.get(name, DEFAULT_COST)
@@ -124,6 +128,8 @@ class ShopifyClient:
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
                 self._observe({}, cost)
                 last = f"{type(exc).__name__}: {exc}".strip(": ")
+                if not retry_unknown:
+                    break
                 await self._sleep(backoff(attempt, 0.2, 5.0, random.random()))
                 continue
             extensions = (reply or {}).get("extensions") or {} if isinstance(reply, dict) else {}
@@ -133,6 +139,8 @@ class ShopifyClient:
                 raise ShopifyError(f"{self.shop}: HTTP {status} from Shopify (check the access token and scopes)")
             if status == 429 or status >= 500 or not isinstance(reply, dict):
                 last = f"HTTP {status}"
+                if not retry_unknown and status != 429:
+                    break
                 await self._sleep(backoff(attempt, 0.2, 5.0, random.random()))
                 continue
             requested = requested_cost(extensions)
@@ -148,7 +156,7 @@ class ShopifyClient:
             if errors:
                 raise ShopifyError(f"{self.shop}: {name}: {errors if isinstance(errors, str) else errors[0].get('message')}")
             return Result(reply.get("data") or {}, extensions)
-        raise ShopifyTransientError(f"{self.shop}: {name}: gave up after {self._max_tries} tries ({last})")
+        raise ShopifyTransientError(f"{self.shop}: {name}: gave up after {attempt} tries ({last})")
 
 
 class ShopifyClients:

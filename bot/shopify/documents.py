@@ -253,6 +253,29 @@ mutation DraftOrderDelete($input: DraftOrderDeleteInput!) {
 }
 """
 
+DRAFT_ORDERS_BY_TAG = """
+query DraftOrdersByTag($query: String!) {
+  draftOrders(first: 5, query: $query) {
+    nodes {
+      id
+      legacyResourceId
+      name
+      status
+      totalPriceSet { shopMoney { amount currencyCode } }
+      lineItems(first: 50) { nodes { name quantity sku } }
+    }
+  }
+}
+"""
+
+
+PAYMENT_TERMS_TEMPLATES = """
+query PaymentTermsTemplates($type: PaymentTermsType) {
+  paymentTermsTemplates(paymentTermsType: $type) { id name paymentTermsType }
+}
+"""
+
+
 ALL = {
     "OrderFulfillmentOrders": ORDER_FULFILLMENT_ORDERS,
     "FulfillmentOrderHold": FULFILLMENT_ORDER_HOLD,
@@ -265,6 +288,8 @@ ALL = {
     "OrderCancelStatus": ORDER_CANCEL_STATUS,
     "OrderCancelledAt": ORDER_CANCELLED_AT,
     "OrderEnrichment": ORDER_ENRICHMENT,
+    "DraftOrdersByTag": DRAFT_ORDERS_BY_TAG,
+    "PaymentTermsTemplates": PAYMENT_TERMS_TEMPLATES,
     "ReconcileOrders": RECONCILE_ORDERS,
     "OrdersState": ORDERS_STATE,
     "WebhookSubscriptions": WEBHOOK_SUBSCRIPTIONS,

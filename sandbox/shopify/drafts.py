@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLResolveInfo
 
+from . import queries
 from .mutations import address_from_input
 from .records import DraftOrder, ProductVariant
 from .state import LineItem, merge_tags, money
@@ -66,6 +67,10 @@ def draft_order_create(_: Any, info: GraphQLResolveInfo, input: dict[str, Any]) 
         shipping_address=address_from_input(ctx, input.get("shippingAddress")),
         customer=ctx.sb.find_customer(ctx.shop.domain, input.get("email")),
     )
+    terms = (input.get("paymentTerms") or {}).get("paymentTermsTemplateId")
+    if terms and terms not in {t["id"] for t in queries.PAYMENT_TERMS_TEMPLATES}:
+        return _fail("draftOrder", ["paymentTerms"], "Payment terms template does not exist")
+    draft.payment_terms = terms
     ctx.shop.next_draft_number += 1
     ctx.sb.draft_orders[gid] = draft
     ctx.sb.register(draft, ctx.shop.domain)
@@ -84,6 +89,8 @@ def draft_order_complete(_: Any, info: GraphQLResolveInfo, id: str, paymentGatew
     if sourceName:
         draft.source_name = sourceName
     draft.order = ctx.sb.order_from_draft(draft, ctx.now)
+    if draft.payment_terms:  # with payment terms the order is not marked paid: payment is due later
+        draft.order.financial_status = "PENDING"
     draft.status, draft.completed_at, draft.updated_at = "COMPLETED", ctx.now, ctx.now
     return {"draftOrder": draft, "userErrors": []}
 

@@ -168,6 +168,15 @@ def order_update(_: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> dic
         order.note_attributes = [(a["key"], a["value"]) for a in input["customAttributes"]]
     if "shippingAddress" in input:
         order.shipping_address = address_from_input(ctx, input["shippingAddress"])
+    for m in input.get("metafields") or []:
+        # Metafields are set one by one (upserted by namespace + key); the others on the order stay.
+        if not m.get("key") or m.get("value") is None or not m.get("type"):
+            return {"order": None, "userErrors": [_err(["metafields"], "key, type and value are required",
+                                                       with_code=False)]}
+        ns = m.get("namespace") or "$app"
+        current = order.metafields.get((ns, m["key"]))
+        order.metafields[(ns, m["key"])] = {"id": current["id"] if current else ctx.sb.ids.next("Metafield")[1],
+                                            "namespace": ns, "key": m["key"], "type": m["type"], "value": m["value"]}
     order.updated_at = ctx.now
     return {"order": order, "userErrors": []}
 

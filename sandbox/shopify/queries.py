@@ -72,6 +72,35 @@ def orders(_: Any, info: GraphQLResolveInfo, query: str | None = None, sortKey: 
     return conn
 
 
+DRAFT_FIELDS: dict[str, Field] = {
+    "tag": ("list", lambda d: d.tags), "status": ("text", lambda d: d.status.lower()),
+    "id": ("number", lambda d: d.legacy_id), "created_at": ("date", lambda d: d.created_at),
+}
+
+
+def draft_orders(_: Any, info: GraphQLResolveInfo, query: str | None = None, sortKey: str = "ID", **page: Any) -> Any:
+    """QueryRoot.draftOrders: search by tag, status, id, created_at."""
+    ctx: Ctx = info.context
+    mine = [d for d in ctx.sb.draft_orders.values() if d.shop == ctx.shop.domain]
+    found = _search(ctx, info, mine, query, DRAFT_FIELDS, lambda d: [d.name, d.email, *d.tags])
+    key = (lambda d: (d.number, d.legacy_id)) if sortKey == "NUMBER" else (lambda d: (d.legacy_id,))
+    return paginate(found, key, **page)
+
+
+# Shopify's standard templates (their ids are the same in every shop).
+PAYMENT_TERMS_TEMPLATES = [
+    {"id": "gid://shopify/PaymentTermsTemplate/1", "name": "Due on receipt", "description": "Due on receipt",
+     "dueInDays": None, "paymentTermsType": "RECEIPT"},
+    {"id": "gid://shopify/PaymentTermsTemplate/4", "name": "Net 30", "description": "Within 30 days",
+     "dueInDays": 30, "paymentTermsType": "NET"},
+]
+
+
+def payment_terms_templates(_: Any, info: GraphQLResolveInfo, paymentTermsType: str | None = None) -> Any:
+    """QueryRoot.paymentTermsTemplates."""
+    return [t for t in PAYMENT_TERMS_TEMPLATES if paymentTermsType in (None, t["paymentTermsType"])]
+
+
 def product_variants(_: Any, info: GraphQLResolveInfo, query: str | None = None, sortKey: str = "ID", **page: Any) -> Any:
     """QueryRoot.productVariants."""
     ctx: Ctx = info.context

@@ -70,6 +70,7 @@ class DraftOrder:
     shipping_address: Address | None = None
     customer: Customer | None = None
     status: str = "OPEN"
+    payment_terms: str | None = None  # a PaymentTermsTemplate gid: completed orders stay unpaid
     completed_at: datetime | None = None
     order: Order | None = None
 

@@ -97,6 +97,7 @@ _FIELD_RESOLVERS: dict[str, dict[str, Any]] = {
         "product": lambda _, info, id: info.context.node(id, "Product"),
         "productVariant": lambda _, info, id: info.context.node(id, "ProductVariant"),
         "orders": queries.orders, "productVariants": queries.product_variants,
+        "draftOrders": queries.draft_orders, "paymentTermsTemplates": queries.payment_terms_templates,
         "webhookSubscriptions": queries.webhook_subscriptions, "job": queries.job,
         "shop": lambda _, info: info.context.shop,
     },
@@ -119,6 +120,8 @@ _FIELD_RESOLVERS: dict[str, dict[str, Any]] = {
         "discountCodes": lambda o, _: [d["code"] for d in o.discount_codes],
         "customAttributes": lambda o, _: [{"key": k, "value": v} for k, v in o.note_attributes],
         "risk": _risk, "lineItems": _positional("line_items"), "fulfillmentOrders": _fulfillment_orders,
+        # Shopify's default namespace for an app's own metafields when none is given.
+        "metafield": lambda o, _, key, namespace="$app": o.metafields.get((namespace, key)),
     },
     "Customer": {
         "defaultEmailAddress": lambda c, _: {"emailAddress": c.email} if c.email else None,

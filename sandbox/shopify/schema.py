@@ -32,6 +32,8 @@ type QueryRoot {{
   fulfillmentOrder(id: ID!): FulfillmentOrder
   customer(id: ID!): Customer
   draftOrder(id: ID!): DraftOrder
+  draftOrders({_PAGE}, query: String, reverse: Boolean = false, sortKey: DraftOrderSortKeys = ID): DraftOrderConnection!
+  paymentTermsTemplates(paymentTermsType: PaymentTermsType): [PaymentTermsTemplate!]!
   job(id: ID!): Job
   product(id: ID!): Product
   productVariant(id: ID!): ProductVariant
@@ -68,6 +70,7 @@ type App implements Node {{ id: ID! title: String! handle: String apiKey: String
 
 type Order implements LegacyInteroperability & Node {{
   id: ID!
+  metafield(key: String!, namespace: String): Metafield
   legacyResourceId: UnsignedInt64!
   name: String!
   createdAt: DateTime!
@@ -109,6 +112,9 @@ type Order implements LegacyInteroperability & Node {{
 }}
 type OrderConnection {{ edges: [OrderEdge!]! nodes: [Order!]! pageInfo: PageInfo! }}
 type OrderEdge {{ cursor: String! node: Order! }}
+type DraftOrderConnection {{ edges: [DraftOrderEdge!]! nodes: [DraftOrder!]! pageInfo: PageInfo! }}
+type DraftOrderEdge {{ cursor: String! node: DraftOrder! }}
+enum DraftOrderSortKeys {{ ID NUMBER }}
 enum OrderSortKeys {{ CREATED_AT ID ORDER_NUMBER PROCESSED_AT UPDATED_AT }}
 enum OrderDisplayFinancialStatus {{
   AUTHORIZED EXPIRED PAID PARTIALLY_PAID PARTIALLY_REFUNDED PENDING REFUNDED VOIDED
@@ -241,9 +247,11 @@ input MailingAddressInput {{
   firstName: String lastName: String phone: String provinceCode: String zip: String
 }}
 input OrderInput {{
-  customAttributes: [AttributeInput!] email: String id: ID! note: String poNumber: String
-  shippingAddress: MailingAddressInput tags: [String!]
+  customAttributes: [AttributeInput!] email: String id: ID! metafields: [MetafieldInput!] note: String
+  poNumber: String shippingAddress: MailingAddressInput tags: [String!]
 }}
+input MetafieldInput {{ id: ID key: String namespace: String type: String value: String }}
+type Metafield {{ id: ID! key: String! namespace: String! type: String! value: String! }}
 type OrderUpdatePayload {{ order: Order userErrors: [UserError!]! }}
 type OrderCancelPayload {{ job: Job orderCancelUserErrors: [OrderCancelUserError!]! }}
 type OrderCancelUserError implements DisplayableError {{

@@ -90,6 +90,7 @@ input DraftOrderInput {{
   email: String
   lineItems: [DraftOrderLineItemInput!]
   note: String
+  paymentTerms: PaymentTermsInput
   phone: String
   poNumber: String
   presentmentCurrencyCode: CurrencyCode
@@ -98,6 +99,9 @@ input DraftOrderInput {{
   tags: [String!]
 }}
 input DraftOrderDeleteInput {{ id: ID! }}
+input PaymentTermsInput {{ paymentTermsTemplateId: ID }}
+enum PaymentTermsType {{ FIXED FULFILLMENT NET RECEIPT UNKNOWN }}
+type PaymentTermsTemplate {{ description: String! dueInDays: Int id: ID! name: String! paymentTermsType: PaymentTermsType! }}
 type DraftOrderCreatePayload {{ draftOrder: DraftOrder userErrors: [UserError!]! }}
 type DraftOrderCompletePayload {{ draftOrder: DraftOrder userErrors: [UserError!]! }}
 type DraftOrderDeletePayload {{ deletedId: ID userErrors: [UserError!]! }}

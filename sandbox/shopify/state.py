@@ -199,6 +199,7 @@ class Order:
     shipping_price: Decimal = Decimal("0.00")
     total_tax: Decimal = Decimal("0.00")
     note_attributes: list[tuple[str, str]] = field(default_factory=list)
+    metafields: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)  # (namespace, key) -> metafield
     cancelled_at: datetime | None = None
     cancel_reason: str | None = None
     closed_at: datetime | None = None

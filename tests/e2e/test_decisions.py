@@ -28,6 +28,7 @@ policies:
         - {id: notes, label: Notes, type: multiline, required: false}
     on_reject: cancel
     cancel: {reason: DECLINED, restock: true}
+    metafield: {namespace: holdfast, key: decision}
   - id: quick
     channel: C0APPROVALS
     approvers: {users: [U0ANA, U0BEN, U0CAT], required: 2}
@@ -92,6 +93,9 @@ async def test_reject_button_asks_for_confirmation(stack):
 
 async def test_two_of_m_with_a_group_member_releases_once_and_writes_fields_to_the_order(stack):
     order, req = await pending(stack, BIG, note="Gift wrap please")
+    stack.shopify.orders[order.gid].metafields[("custom", "gift")] = {"id": "gid://shopify/Metafield/1", "type":
+                                                                      "single_line_text_field", "namespace": "custom",
+                                                                      "key": "gift", "value": "yes"}
     await stack.decide(req, ActionId.APPROVE, "U0ANA", **GOOD)
     await stack.settle()
     assert all(stack.shopify.release_calls(fo.gid) == 0 for fo in stack.shopify.orders[order.gid].fulfillment_orders)
@@ -103,6 +107,10 @@ async def test_two_of_m_with_a_group_member_releases_once_and_writes_fields_to_t
     assert all(stack.shopify.release_calls(fo.gid) == 1 and not fo.holds for fo in sb.fulfillment_orders)
     # Merged with what was there, never overwritten.
     assert sb.note.startswith("Gift wrap please\n") and "cost_centre: CC-100" in sb.note
+    # Also recorded as a JSON metafield, as the policy configures, beside the order's other metafields.
+    assert sb.metafields[("custom", "gift")]["value"] == "yes"
+    decision = json.loads(sb.metafields[("holdfast", "decision")]["value"])
+    assert decision["status"] == "approved" and decision["by"] == "U0BEN" and decision["fields"]["cost_centre"] == "CC-100"
     text = stack.slack.render(stack.slack.message(CHANNEL, req.message_ts))
     assert "Approved* by @U0BEN" in text and "Cost centre: CC-100" in text and "applied in Shopify" in text
     thread = [m.text for m in stack.slack.messages[CHANNEL] if m.thread_ts == req.message_ts]

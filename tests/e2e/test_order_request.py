@@ -26,6 +26,7 @@ policies:
     approvers: {users: [U0ANA, U0BEN]}
     internal:
       pricing: free
+      payment: {payment}
       on_reject: {on_reject}
       fields:
         - {id: department, label: Department, type: select, options: [Marketing, Sales]}
@@ -37,8 +38,9 @@ policies:
 TOMORROW = (date.today() + timedelta(days=1)).isoformat()
 
 
-def stack_for(database_url, on_reject="tag"):
-    return DevStack(database_url=database_url, policies=load_text(POLICIES.replace("{on_reject}", on_reject)))
+def stack_for(database_url, on_reject="tag", payment="paid"):
+    text = POLICIES.replace("{on_reject}", on_reject).replace("{payment}", payment)
+    return DevStack(database_url=database_url, policies=load_text(text))
 
 
 @pytest.fixture
@@ -154,6 +156,34 @@ async def test_draft_has_lines_address_attributes_tags_and_free_pricing(stack):
     assert not any(j.kind == "shopify.hold" for j in await stack.jobs())  # drafts have nothing to hold
 
 
+@pytest.mark.parametrize(("payment", "financial_status"), [("paid", "PAID"), ("pending", "PENDING")])
+async def test_payment_is_marked_paid_or_left_pending_as_the_policy_says(database_url, payment, financial_status):
+    async with stack_for(database_url, payment=payment) as s:
+        s.hoodie = s.shopify.add_product(SHOP, "Hoodie", variants=[{"title": "M", "sku": "HOOD-M", "price": "60.00",
+                                                                     "inventory_quantity": 12}])
+        s.mug = s.shopify.add_product(SHOP, "Mug", variants=[{"sku": "MUG-1", "price": "12.00",
+                                                               "inventory_quantity": 40}])
+        req = await submitted(s)
+        [draft] = s.shopify.draft_orders.values()
+        assert (draft.payment_terms is not None) == (payment == "pending")
+        await s.click(req, ActionId.APPROVE, "U0BEN")
+        await s.settle()
+        [order] = [o for o in s.shopify.orders.values() if o.source_name == "holdfast"]
+        assert order.financial_status == financial_status
+
+
+async def test_a_lost_draft_create_reply_never_makes_a_second_draft(stack):
+    # Shopify makes the draft, then the reply is lost: the retry finds it by its request tag.
+    stack.shopify.faults.add(kind="5xx", root_field="draftOrderCreate", times=1, after_execute=True)
+    req = await submitted(stack)
+    [draft] = stack.shopify.draft_orders.values()
+    assert req.status == "pending" and req.order_gid == draft.gid
+    assert f"holdfast-request-{req.id}" in draft.tags
+    creates = [c for c in stack.shopify.calls if "draftOrderCreate" in c["root_fields"]]
+    assert len(creates) == 1  # the retry searched (DraftOrdersByTag) instead of creating again
+    assert any(c["operation"] == "DraftOrdersByTag" for c in stack.shopify.calls)
+
+
 async def test_approve_completes_once_even_when_retried_and_does_not_loop(stack):
     req = await submitted(stack)
     stack.shopify.faults.add(kind="5xx", root_field="draftOrderComplete", times=1, after_execute=True)
@@ -248,3 +278,31 @@ async def test_reconciliation_leaves_internal_requests_alone(stack):
     await reconcile_shop(stack.rt, SHOP)  # a draft gid is no Order: it must not read as "deleted"
     await stack.settle()
     assert (await request_of(stack)).status == "pending" and pending.status == "pending"
+
+
+async def test_with_several_shops_the_form_asks_which_and_search_and_draft_follow_it(database_url):
+    second = "second-store.myshopify.com"
+    text = POLICIES.replace("{on_reject}", "tag").replace("{payment}", "paid")
+    async with DevStack(database_url=database_url, policies=load_text(text),
+                        shopify_shops=f"{SHOP}=shpat_sandbox_token,{second}=shpat_second") as s:
+        s.shopify.add_shop(second, access_token="shpat_second", webhook_secret="x")
+        poster = s.shopify.add_product(second, "Poster", variants=[{"sku": "POST-1", "price": "5.00",
+                                                                    "inventory_quantity": 9}])
+        s.shopify.add_product(SHOP, "Mug", variants=[{"sku": "MUG-1", "price": "12.00", "inventory_quantity": 40}])
+        view = await open_form(s)
+        [shop_block] = [b for b in view["blocks"] if b.get("block_id") == "order-shop"]
+        assert [o["value"] for o in shop_block["element"]["options"]] == sorted([SHOP, second])
+        pick = {"order-shop": {ActionId.ORDER_INPUT: {"type": "static_select", "selected_option": {"value": second}}}}
+        status, body = await s.sim.suggest(view["id"], ActionId.ORDER_PRODUCT, "U0ANA", "poster",
+                                           block_id="order-item-0", values=pick)
+        assert [o["value"] for o in json.loads(body)["options"]] == [poster.variants[0].gid]
+        status, body = await s.sim.suggest(view["id"], ActionId.ORDER_PRODUCT, "U0ANA", "poster",
+                                           block_id="order-item-0")  # no shop picked yet: the first shop
+        assert json.loads(body)["options"] == []
+        status, body = await s.sim.submit_view(view["id"], "U0ANA",
+                                               {**state([(poster.variants[0].gid, "4")]), **pick})
+        assert status == 200 and not body.strip(), body
+        await s.settle()
+        [draft] = s.shopify.draft_orders.values()
+        assert draft.shop == second and [li.sku for li in draft.line_items] == ["POST-1"]
+        assert (await request_of(s)).shop_domain == second

@@ -81,7 +81,7 @@ def test_draft_input(pricing, discount):
     sub, _ = internal.validate(raw(items=((V1, "2"),)), policy, shops=["a.myshopify.com"], today=TODAY)
     out = internal.draft_input(sub, policy, request_id=7, requester="U0ANA", requester_name="Ana")
     assert out["lineItems"] == [{"variantId": V1, "quantity": 2}]
-    assert out["tags"] == ["internal-order", "holdfast-pending"]
+    assert out["tags"] == ["internal-order", "holdfast-pending", "holdfast-request-7"]
     assert {"key": "holdfast_request", "value": "7"} in out["customAttributes"]
     assert {"key": "Reason", "value": "fair"} in out["customAttributes"]
     assert out["shippingAddress"]["city"] == "Portland"
