@@ -204,17 +204,20 @@ query VariantsById($ids: [ID!]!) {
 }
 """
 
-DRAFT_ORDER_CREATE = """
-mutation DraftOrderCreate($input: DraftOrderInput!) {
-  draftOrderCreate(input: $input) {
-    draftOrder {
+# What a draft's request needs to know of it: shared by creating it and finding it again after a lost reply.
+_draft_fields = """
       id
       legacyResourceId
       name
       status
       totalPriceSet { shopMoney { amount currencyCode } }
       lineItems(first: 50) { nodes { name quantity sku } }
-    }
+"""
+
+DRAFT_ORDER_CREATE = """
+mutation DraftOrderCreate($input: DraftOrderInput!) {
+  draftOrderCreate(input: $input) {
+    draftOrder {""" + _draft_fields + """    }
     userErrors { field message }
   }
 }
@@ -256,14 +259,7 @@ mutation DraftOrderDelete($input: DraftOrderDeleteInput!) {
 DRAFT_ORDERS_BY_TAG = """
 query DraftOrdersByTag($query: String!) {
   draftOrders(first: 5, query: $query) {
-    nodes {
-      id
-      legacyResourceId
-      name
-      status
-      totalPriceSet { shopMoney { amount currencyCode } }
-      lineItems(first: 50) { nodes { name quantity sku } }
-    }
+    nodes {""" + _draft_fields + """    }
   }
 }
 """
