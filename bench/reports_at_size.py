@@ -50,9 +50,9 @@ def _full(model, row: dict) -> dict:
     return {c.name: getattr(obj, c.name) for c in model.__table__.columns}
 
 
-async def seed(rt, n_requests: int, n_events: int, batch: int = 5000) -> None:
+async def seed(rt, n_requests: int, n_events: int, batch: int = 5000, pending_every: int = 20) -> None:
+    """Insert requests (1 in `pending_every` pending), their votes, and a hash-chained audit log."""
     now = datetime.now(UTC)
-    pending_every = 20  # 5% pending
     async with rt.engine.begin() as conn:
         started = time.monotonic()
         for start in range(0, n_requests, batch):

@@ -169,6 +169,7 @@ async def _serve(request: web.Request, sb: ShopifySandbox, call: dict[str, Any])
                      context_value=ctx, field_resolver=default_resolver)
     assert not hasattr(result, "__await__"), "sandbox resolvers are synchronous"
     actual = min(requested, operation_cost(sb.schema, operation, fragments, variables, result.data or {}))
+    call["actual_cost"] = actual  # what the bucket really kept (benchmarks compare against it)
     bucket.refund(requested - actual)
     body: dict[str, Any] = {}
     if result.errors:

@@ -572,7 +572,8 @@ async def test_calls_are_recorded(sb: ShopifySandbox, client: TestClient) -> Non
     order = make_order(sb)
     await gql(client, "query Fetch($id: ID!) { order(id: $id) { id } shop { id } }", {"id": order.gid}, operation="Fetch")
     assert sb.calls[-1] == {"shop": SHOP, "app": TOKEN, "operation": "Fetch", "root_fields": ["order", "shop"],
-                            "variables": {"id": order.gid}, "status": 200, "throttled": False, "fault": None, "cost": 2}
+                            "variables": {"id": order.gid}, "status": 200, "throttled": False, "fault": None, "cost": 2,
+                            "actual_cost": 2}
 
 
 # --- later operations ----------------------------------------------------------------------------
