@@ -59,8 +59,9 @@ async def test_kill_9_mid_burst_loses_and_doubles_nothing(procs):
     await procs.serve()
     clicker = Clicker(procs)
     clicking = asyncio.create_task(clicker.run())
+    # The burst lasts ~2.5 s (30 orders at 12/s), so the kill at 0.6-1.2 s always lands in the middle of it.
     burst = asyncio.create_task(procs.post("/orders/bulk", {"count": ORDERS, "spec": STAFF, "concurrency": 8,
-                                                            "rate": 25}))
+                                                            "rate": ORDERS / 2.5}))
     kills = []
     for _ in range(KILLS):
         await asyncio.sleep(random.uniform(0.6, 1.2))
