@@ -32,3 +32,15 @@ def say_in_thread(session: AsyncSession, req: ApprovalRequest, now: datetime, te
     """Queue a reply in the request message's thread."""
     jobs.enqueue(session, kind=JobKind.THREAD_NOTICE, key=slack_key(req.shop_domain, req.order_gid), now=now,
                  payload={"request_id": req.id, "text": text})
+
+
+async def refused(rt: Runtime, session: AsyncSession, job: Job, error: str, say: str) -> ApprovalRequest | None:
+    """Record that Shopify did not apply a decision: outcome failed, message redrawn, `say` in its thread."""
+    req = await requests.get(session, request_id=job.payload["request_id"])
+    if req is None:
+        return None
+    now = rt.now()
+    await requests.set_outcome(session, request_id=req.id, state="failed", error=error, now=now)
+    redraw(session, req, now)
+    say_in_thread(session, req, now, say.format(order=req.order_name, error=error))
+    return req

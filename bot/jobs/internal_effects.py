@@ -12,7 +12,7 @@ from bot.approvals.machine import JobKind, Status, slack_key
 from bot.blocks import order_request as blocks
 from bot.blocks.request_message import admin_url
 from bot.internal_orders import PLACEHOLDER, dm_job
-from bot.jobs.common import load_request, redraw, say_in_thread
+from bot.jobs.common import load_request, redraw, refused, say_in_thread
 from bot.jobs.errors import GiveUp
 from bot.jobs.slack_effects import call, post_once
 from bot.jobs.worker import Apply
@@ -159,15 +159,10 @@ async def draft_complete(rt: Runtime, job: Job) -> Apply | None:
 
 async def draft_complete_failed(rt: Runtime, session: AsyncSession, job: Job, error: str) -> None:
     """Approved but no order: said on the message, in its thread, and in the requester's DM (with Retry)."""
-    req = await requests.get(session, request_id=job.payload["request_id"])
-    if req is None:
-        return
-    now = rt.now()
-    await requests.set_outcome(session, request_id=req.id, state="failed", error=error, now=now)
-    redraw(session, req, now)
-    say_in_thread(session, req, now, f":warning: Approved, but Shopify did not turn draft {req.order_name} into an "
-                                     f"order: {error}. The requester can retry from their DM.")
-    dm_job(session, rt, req)
+    req = await refused(rt, session, job, error, ":warning: Approved, but Shopify did not turn draft {order} into "
+                                                 "an order: {error}. The requester can retry from their DM.")
+    if req is not None:
+        dm_job(session, rt, req)
 
 
 async def draft_reject(rt: Runtime, job: Job) -> Apply | None:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.approvals.machine import JobKind, shopify_key
-from bot.jobs.common import load_request, redraw, say_in_thread
+from bot.jobs.common import load_request, redraw, refused, say_in_thread
 from bot.jobs.errors import GiveUp, RetryLater
 from bot.jobs.worker import Apply
 from bot.runtime import Runtime
@@ -225,10 +225,4 @@ async def cancel_check(rt: Runtime, job: Job) -> Apply | None:
 
 async def outcome_failed(rt: Runtime, session: AsyncSession, job: Job, error: str) -> None:
     """A decision whose effect Shopify refused is said plainly on the message and in its thread."""
-    req = await requests.get(session, request_id=job.payload["request_id"])
-    if req is None:
-        return
-    now = rt.now()
-    await requests.set_outcome(session, request_id=req.id, state="failed", error=error, now=now)
-    redraw(session, req, now)
-    say_in_thread(session, req, now, f":warning: Shopify did not apply the decision on {req.order_name}: {error}")
+    await refused(rt, session, job, error, ":warning: Shopify did not apply the decision on {order}: {error}")
