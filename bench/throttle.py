@@ -44,6 +44,9 @@ async def run(orders: int, bucket: float, restore: float) -> dict:
                 print(f"  {held}/{orders} held after {time.monotonic() - started:.0f}s", file=sys.stderr, flush=True)
                 await asyncio.sleep(1.0)
             seconds = time.monotonic() - started
+            for job in dead:
+                print(f"  dead job {job.id} {job.kind} after {job.attempts} attempts: {job.last_error}",
+                      file=sys.stderr, flush=True)
             calls = stack.shopify.calls
             cost = sum(c.get("actual_cost") or 0 for c in calls if c.get("status") == 200 and not c.get("throttled"))
             throttled = sum(1 for c in calls if c.get("throttled"))

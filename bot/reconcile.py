@@ -50,10 +50,10 @@ async def _missed_orders(rt: Runtime, shop: str, report: Report) -> None:
     async with rt.sessions() as session:
         mark = await periodic.watermark(session, shop=shop)
     mark = mark or rt.now() - timedelta(seconds=rt.settings.reconcile_lookback_s)
-    query, cursor, seen = core.watermark_query(mark, OVERLAP), None, []
+    query, cursor, seen = core.watermark_query(mark, OVERLAP, rt.now()), None, []
     while True:
         variables = {"first": rt.settings.reconcile_page_size, "after": cursor, "query": query}
-        result = await client.execute(gql.RECONCILE_ORDERS, variables, name="ReconcileOrders")
+        result = await client.execute(gql.RECONCILE_ORDERS, variables, name="ReconcileOrders", background=True)
         conn = result.root("orders")
         report.pages += 1
         for node in conn.get("nodes") or []:
@@ -100,7 +100,7 @@ async def _states(rt: Runtime, shop: str, gids: list[str]) -> dict[str, core.Ord
     out: dict[str, core.OrderState] = {}
     for i in range(0, len(gids), IDS_PER_CALL):
         batch = {"ids": gids[i:i + IDS_PER_CALL]}
-        result = await client.execute(gql.ORDERS_STATE, batch, name="OrdersState")
+        result = await client.execute(gql.ORDERS_STATE, batch, name="OrdersState", background=True)
         for node in result.data.get("nodes") or []:
             if node and node.get("id"):
                 out[node["id"]] = core.order_state(node)

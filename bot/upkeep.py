@@ -59,7 +59,7 @@ async def check_webhooks(rt: Runtime, job: Job) -> Apply | None:
     client = await rt.shopify.get(shop)
     have, cursor = set(), None
     while True:
-        result = await client.execute(gql.WEBHOOK_SUBSCRIPTIONS, {"first": 50, "after": cursor},
+        result = await client.execute(gql.WEBHOOK_SUBSCRIPTIONS, {"first": 50, "after": cursor}, background=True,
                                       name="WebhookSubscriptions")
         conn = result.root("webhookSubscriptions")
         have |= {n["topic"] for n in conn.get("nodes") or [] if (n.get("endpoint") or {}).get("callbackUrl") == callback}

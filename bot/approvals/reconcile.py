@@ -138,10 +138,12 @@ def check_decided(req: Tracked, order: OrderState | None, *, now: datetime, grac
     return Requeue(release, tags, detail)
 
 
-def watermark_query(since: datetime, overlap: timedelta) -> str:
-    """The orders search for reconciliation; the overlap re-reads a little so same-second updates are not lost."""
-    start = since - overlap
-    return f"updated_at:>'{start.strftime('%Y-%m-%dT%H:%M:%SZ')}'"
+def watermark_query(since: datetime, overlap: timedelta, until: datetime) -> str:
+    """The orders search for one reconciliation pass, from the watermark (less an overlap, so same-second updates
+    are not lost) to the pass's start: orders updated meanwhile (by our own holds and tags, often) move to the
+    end of a list sorted by update time, and without an end the pass would chase them page after page."""
+    start, end = since - overlap, until.replace(microsecond=0) + timedelta(seconds=1)  # whole seconds, rounded out
+    return f"updated_at:>'{start.strftime('%Y-%m-%dT%H:%M:%SZ')}' updated_at:<='{end.strftime('%Y-%m-%dT%H:%M:%SZ')}'"
 
 
 def advance(watermark: datetime, seen: list[datetime]) -> datetime:

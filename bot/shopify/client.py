@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import random
@@ -17,6 +18,7 @@ from bot.shopify.throttle import Bucket, backoff, from_extensions, requested_cos
 
 log = logging.getLogger(__name__)
 DEFAULT_COST = 10.0  # a mutation's price; queries report theirs after the first call
+BACKGROUND_HEADROOM = 0.2  # share of the bucket a background read leaves for holds and releases
 
 
 class ShopifyError(Exception):
@@ -56,7 +58,6 @@ class ShopifyClient:
         timeout_s: float = 10.0,
         max_tries: int = 5,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ):
         self.shop = shop
         self._session = session
@@ -65,16 +66,17 @@ class ShopifyClient:
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._max_tries = max_tries
         self._clock = clock
-        self._sleep = sleep
         self._bucket: Bucket | None = None
         self._costs: dict[str, float] = {}
         self._lock = asyncio.Lock()
         self._learned = asyncio.Event()
+        self._replied = asyncio.Event()
+        self._learning: dict[str, asyncio.Event] = {}  # operation name -> set once its cost is known
         self._probing = False
         self._inflight = 0.0  # points reserved by requests whose reply has not arrived yet
         self.throttled_replies = 0
 
-    async def _reserve(self, cost: float) -> None:
+    async def _reserve(self, cost: float, *, background: bool = False) -> None:
         # Until Shopify has told us the bucket's size, one request goes alone (no blind burst).
         if self._bucket is None:
             if not self._probing:
@@ -85,14 +87,34 @@ class ShopifyClient:
             if self._bucket is None:  # the first request failed without a reading: go on unpaced
                 self._inflight += cost
                 return
+        if background:
+            await self._lull(cost)
         # Serialised so concurrent callers queue for the bucket instead of all being THROTTLED.
         async with self._lock:
-            assert self._bucket is not None
-            wait = self._bucket.wait_for(cost, self._clock())
-            if wait > 0:
-                await self._sleep(wait)
+            while True:
+                assert self._bucket is not None
+                wait = self._bucket.wait_for(cost, self._clock())
+                if wait <= 0:
+                    break
+                # Shopify reserves a query's requested cost but refunds the unused part with the reply, often
+                # most of it: a reply landing while we wait can make the points available sooner, so look again.
+                self._replied.clear()
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._replied.wait(), timeout=wait)
             self._bucket = self._bucket.spend(cost, self._clock())
             self._inflight += cost
+
+    async def _lull(self, cost: float) -> None:
+        # Background reads (reconciliation: ~750 points a page) wait outside the queue until the bucket could pay
+        # them and still keep a fifth free, so a hold or release never queues behind them; they go in a lull.
+        while self._bucket is not None:
+            wait = self._bucket.wait_for(min(cost + BACKGROUND_HEADROOM * self._bucket.maximum, self._bucket.maximum),
+                                         self._clock())
+            if wait <= 0:
+                return
+            self._replied.clear()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._replied.wait(), timeout=wait)
 
     def _observe(self, extensions: dict[str, Any], cost: float) -> Bucket | None:
         """Take Shopify's reading of the bucket, less what our other in-flight requests will still spend."""
@@ -101,6 +123,7 @@ class ShopifyClient:
         bucket = from_extensions(extensions, now)
         if bucket:
             self._bucket = bucket.spend(self._inflight, now)
+            self._replied.set()
         self._learned.set()
         return bucket
 
@@ -113,16 +136,44 @@ class ShopifyClient:
             except json.JSONDecodeError:
                 return resp.status, None
 
-    async def execute(self, document: str, variables: dict[str, Any], *, name: str, retry_unknown: bool = True) -> Result:
+    async def execute(self, document: str, variables: dict[str, Any], *, name: str, retry_unknown: bool = True,
+                      background: bool = False) -> Result:
         """Run one operation; waits for the bucket, retries transient failures, raises ShopifyError.
 
+        `background=True` (reconciliation, upkeep) lets everything else go first: it waits for a lull.
         With `retry_unknown=False` (a mutation that is not idempotent) a 5xx or timeout, after which Shopify
         may or may not have acted, is raised at once: the job looks before it tries again.
         """
+        probe = await self._cost_known(name)
+        try:
+            return await self._attempts(document, variables, name=name, retry_unknown=retry_unknown,
+                                        background=background)
+        finally:
+            if probe is not None and self._learning.get(name) is probe:
+                del self._learning[name]
+                probe.set()  # no reading came back: the others go on with the default estimate
+
+    async def _cost_known(self, name: str) -> asyncio.Event | None:
+        """Wait until `name`'s cost is known; returns an Event when this caller is the one to learn it."""
+        # An operation's price is known only from Shopify's first reply to it (a read may request 200 points
+        # where a mutation requests 10). Until then one request of that name goes alone, so a burst of new
+        # reads is not admitted at a guessed price and answered THROTTLED.
+        while name not in self._costs:
+            learning = self._learning.get(name)
+            if learning is None:
+                learning = self._learning[name] = asyncio.Event()
+                return learning
+            await learning.wait()
+            if name not in self._costs:
+                return None
+        return None
+
+    async def _attempts(self, document: str, variables: dict[str, Any], *, name: str, retry_unknown: bool,
+                        background: bool) -> Result:
         last = "no attempt"
         for attempt in range(1, self._max_tries + 1):
             cost = self._costs.get(name, DEFAULT_COST)
-            await self._reserve(cost)
+            await self._reserve(cost, background=background)
             try:
                 status, reply = await self._post({"query": document, "variables": variables, "operationName": name})
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
@@ -130,7 +181,7 @@ class ShopifyClient:
                 last = f"{type(exc).__name__}: {exc}".strip(": ")
                 if not retry_unknown:
                     break
-                await self._sleep(backoff(attempt, 0.2, 5.0, random.random()))
+                await asyncio.sleep(backoff(attempt, 0.2, 5.0, random.random()))
                 continue
             extensions = (reply or {}).get("extensions") or {} if isinstance(reply, dict) else {}
             self._observe(extensions, cost)
@@ -141,11 +192,14 @@ class ShopifyClient:
                 last = f"HTTP {status}"
                 if not retry_unknown and status != 429:
                     break
-                await self._sleep(backoff(attempt, 0.2, 5.0, random.random()))
+                await asyncio.sleep(backoff(attempt, 0.2, 5.0, random.random()))
                 continue
             requested = requested_cost(extensions)
             if requested is not None:
                 self._costs[name] = requested
+                learning = self._learning.pop(name, None)
+                if learning is not None:
+                    learning.set()
             errors = reply.get("errors")
             if errors and not isinstance(errors, str) and any(
                     (e.get("extensions") or {}).get("code") == "THROTTLED" for e in errors):
@@ -188,6 +242,8 @@ class ShopifyClients:
             if not token:
                 raise ShopifyError(f"{shop}: no access token configured (set SHOPIFY_SHOPS)")
             url = self._template.format(shop=shop, version=self._version)
-            client = ShopifyClient(self.session, shop=shop, token=token, url=url, timeout_s=self._timeout_s)
-            self._clients[shop] = client
+            # setdefault: callers that raced through the token lookup must share one client, or each would
+            # keep its own idea of the shop's cost bucket and together overspend it.
+            client = self._clients.setdefault(shop, ShopifyClient(self.session, shop=shop, token=token, url=url,
+                                                                  timeout_s=self._timeout_s))
         return client

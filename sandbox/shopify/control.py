@@ -63,6 +63,7 @@ class ShopifySandbox:
         self.webhook_deliveries: list[dict[str, Any]] = []
         self._buckets: dict[tuple[str, str], LeakyBucket] = {}
         self._index: dict[str, tuple[Any, str, Order | None]] = {}  # gid -> (object, shop, FO-lag gate)
+        self.prepared: dict[str, tuple[Any, list[dict[str, Any]]]] = {}  # query text -> (document, errors)
 
     # --- shops, apps and the cost bucket -------------------------------------------------
     def add_shop(self, domain: str, access_token: str, webhook_url: str | None = None,

@@ -75,6 +75,29 @@ def _validation_errors(sb: ShopifySandbox, document: DocumentNode) -> list[dict[
     return out
 
 
+_PREPARED_MAX = 512
+
+
+def _prepared(sb: ShopifySandbox, query: str) -> tuple[DocumentNode | None, list[dict[str, Any]]]:
+    """(document, validation errors) or (None, [parse error]), remembered per query text.
+
+    Validating against the full Admin schema costs milliseconds, and a client sends the same few documents
+    again and again (Shopify caches them too); without this the sandbox, not the bot, bounds load tests.
+    """
+    cache = sb.prepared
+    hit = cache.get(query)
+    if hit is None:
+        try:
+            document = parse(query)
+            hit = (document, _validation_errors(sb, document))
+        except GraphQLError as exc:
+            hit = (None, [exc.formatted])
+        if len(cache) >= _PREPARED_MAX:
+            cache.pop(next(iter(cache)))
+        cache[query] = hit
+    return hit
+
+
 def _root_fields(operation: OperationDefinitionNode | None) -> list[str]:
     if operation is None:
         return []
@@ -131,15 +154,13 @@ async def _serve(request: web.Request, sb: ShopifySandbox, call: dict[str, Any])
     except (ValueError, KeyError, TypeError):
         return _json({"errors": {"query": "Required parameter missing or invalid"}}, 400)
     call.update(operation=payload.get("operationName"), variables=variables)
-    try:
-        document = parse(query)
-    except GraphQLError as exc:
-        return _json({"errors": [exc.formatted]})
+    document, errors = _prepared(sb, query)
+    if document is None:
+        return _json({"errors": errors})
     operation = get_operation_ast(document, payload.get("operationName"))
     call["root_fields"] = _root_fields(operation)
     if call["operation"] is None and operation is not None and operation.name:
         call["operation"] = operation.name.value
-    errors = _validation_errors(sb, document)
     if not errors and operation is None:
         name = payload.get("operationName")
         errors = [{"message": f'No operation named "{name}"' if name else "An operation name is required",

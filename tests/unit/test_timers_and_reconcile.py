@@ -132,7 +132,8 @@ def test_order_state_reads_only_our_holds():
 
 
 def test_watermark_query_overlaps_and_never_moves_back():
-    assert reconcile.watermark_query(T0, timedelta(minutes=2)) == "updated_at:>'2026-03-01T08:58:00Z'"
+    assert reconcile.watermark_query(T0, timedelta(minutes=2), T0 + H + timedelta(microseconds=5)) == \
+        "updated_at:>'2026-03-01T08:58:00Z' updated_at:<='2026-03-01T10:00:01Z'"
     assert reconcile.advance(T0, [T0 - H]) == T0 and reconcile.advance(T0, [T0 + H]) == T0 + H
 
 
