@@ -93,7 +93,7 @@ async def worker_task(rt: Runtime) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        task.cancel()
+        rt.worker.stop()
         with contextlib.suppress(asyncio.CancelledError):
             await task
 

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import signal
 import sys
 from pathlib import Path
 
@@ -64,6 +65,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
         async with resources(rt), reload_on_sighup(rt), contextlib.AsyncExitStack() as stack:
             if settings.run_scheduler:
                 await stack.enter_async_context(scheduler_task(rt))
+            # SIGTERM (a deploy, a scale-down) lets running jobs finish instead of cutting them off mid-call.
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, rt.worker.stop)
             await rt.worker.run_forever()
 
     try:

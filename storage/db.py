@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -14,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+WRITE_OPTION = "holdfast_write"  # execution option marking a connection's transaction as one that writes
 
 
 def normalise_url(url: str) -> str:
@@ -57,9 +62,10 @@ def make_engine(url: str) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _begin(conn):  # pragma: no cover
-        # IMMEDIATE takes the write lock up front: read-then-write transactions (audit chain,
-        # compare-and-set) never fail halfway with SQLITE_BUSY on a stale snapshot.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A write transaction (see `transaction`) takes the write lock up front with IMMEDIATE, so a
+        # read-then-write (audit chain, compare-and-set) never fails halfway with SQLITE_BUSY on a stale
+        # snapshot. Anything else only reads, and under WAL a deferred reader never waits for a writer.
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE_OPTION) else "BEGIN")
 
     return engine
 
@@ -69,12 +75,26 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
 
 
+_writers: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def _writer_lock(sessions: async_sessionmaker[AsyncSession]) -> contextlib.AbstractAsyncContextManager[Any]:
+    engine = sessions.kw.get("bind")
+    if engine is None or not is_sqlite(engine):
+        return contextlib.nullcontext()
+    # SQLite has one writer at a time, and a writer waiting in busy_timeout polls with sleeps of up to
+    # 100 ms: queueing this process's writers on an asyncio lock hands the lock over at once instead.
+    return _writers.setdefault(engine.sync_engine, asyncio.Lock())
+
+
 @asynccontextmanager
 async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """One unit of work: commit on success, roll back on any error."""
-    async with sessions() as session:
-        async with session.begin():
-            yield session
+    """One unit of work that writes: commit on success, roll back on any error."""
+    async with _writer_lock(sessions):
+        async with sessions() as session:
+            async with session.begin():
+                await session.connection(execution_options={WRITE_OPTION: True})
+                yield session
 
 
 def _alembic_config() -> Config:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, update
+from sqlalchemy import and_, exists, or_, tuple_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -27,7 +27,9 @@ def enqueue(session: AsyncSession, *, kind: str, key: str, now: datetime, payloa
 async def claim(session: AsyncSession, *, now: datetime, lease_s: float, limit: int) -> list[Job]:
     """Lease up to `limit` due jobs whose earlier same-key jobs are finished."""
     earlier = aliased(Job)
-    blocked = exists().where(and_(earlier.key == Job.key, earlier.id < Job.id, col(earlier.status).in_(ACTIVE)))
+    # Two equalities rather than IN: an IN list is re-rendered on every call, and the worker claims often.
+    active = or_(earlier.status == ACTIVE[0], earlier.status == ACTIVE[1])
+    blocked = exists().where(and_(earlier.key == Job.key, earlier.id < Job.id, active))
     due = or_(and_(Job.status == "pending", col(Job.run_at) <= now),
               and_(Job.status == "running", col(Job.lease_until) < now))
     query = (select(Job).where(due, ~blocked).order_by(col(Job.run_at), col(Job.id)).limit(limit)
@@ -39,6 +41,17 @@ async def claim(session: AsyncSession, *, now: datetime, lease_s: float, limit: 
         session.add(job)
     await session.flush()
     return jobs
+
+
+async def extend(session: AsyncSession, *, leases: list[tuple[int, int]], until: datetime, now: datetime) -> int:
+    """Push out the leases of jobs still running here, given as (id, attempts); returns how many were ours."""
+    if not leases:
+        return 0
+    result = await session.exec(
+        update(Job).where(tuple_(col(Job.id), col(Job.attempts)).in_(leases), Job.status == "running")
+        .values(lease_until=until, updated_at=now)
+    )
+    return result.rowcount
 
 
 async def finish(session: AsyncSession, *, job: Job, now: datetime) -> bool:
@@ -58,6 +71,29 @@ async def fail(session: AsyncSession, *, job: Job, now: datetime, error: str, re
         .values(status=status, run_at=retry_at or now, lease_until=None, updated_at=now, last_error=error[:2000])
     )
     return status
+
+
+async def defer(session: AsyncSession, *, job: Job, run_at: datetime, now: datetime, reason: str) -> bool:
+    """Put a job this run has just finished back in the queue for `run_at`, giving back its attempt.
+
+    For waits that are not failures (a busy Slack channel): the attempt budget is for things going wrong.
+    Runs in the transaction that finished the job, so nobody sees it done in between.
+    """
+    result = await session.exec(
+        update(Job).where(col(Job.id) == job.id, Job.status == "done", Job.attempts == job.attempts)
+        .values(status="pending", run_at=run_at, attempts=max(0, job.attempts - 1), lease_until=None,
+                updated_at=now, last_error=reason[:2000])
+    )
+    return result.rowcount == 1
+
+
+async def queued(session: AsyncSession, *, key: str) -> bool:
+    """True when a job with this key waits to start; locked, so it cannot start before the caller commits.
+
+    (A caller that finds one can rely on it to see the caller's changes, and need not queue another.)
+    """
+    query = select(Job.id).where(Job.key == key, Job.status == "pending").limit(1).with_for_update(of=Job)
+    return (await session.exec(query)).first() is not None
 
 
 async def next_run_at(session: AsyncSession) -> datetime | None:

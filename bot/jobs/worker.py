@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable
@@ -54,7 +55,9 @@ class Worker:
         self.backoff_base_s = backoff_base_s
         self.backoff_max_s = backoff_max_s
         self._wake = asyncio.Event()
-        self._running: set[asyncio.Task[Any]] = set()
+        self._running: dict[asyncio.Task[Any], Job] = {}
+        self._stopping = False
+        self._grace_s = 10.0
 
     def wake(self) -> None:
         """Tell the worker new jobs were committed (it also polls, for other processes' jobs)."""
@@ -70,22 +73,71 @@ class Worker:
         return len(batch)
 
     async def run_forever(self) -> None:
-        """Loop until cancelled."""
+        """Keep up to `concurrency` jobs running, claiming more as slots free up, until `stop()` or cancelled."""
+        heartbeat = asyncio.create_task(self._heartbeat(), name="holdfast-worker-heartbeat")
+        try:
+            while not self._stopping:
+                # Cleared before looking: a wake (new jobs, a freed slot) after this point is not lost.
+                self._wake.clear()
+                free = self.concurrency - len(self._running)
+                if free > 0:
+                    try:
+                        await self._claim_and_start(free)
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception:  # the database went away for a moment: keep the worker alive
+                        log.exception("worker: claiming jobs failed; retrying")
+                # A freed slot or new jobs set the wake; otherwise look again after poll_s (jobs come due).
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_s)
+        finally:
+            await self._settle()
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+
+    def stop(self, *, grace_s: float = 10.0) -> None:
+        """Stop claiming; `run_forever` returns once running jobs finish, or after `grace_s` cancels the rest."""
+        self._stopping, self._grace_s = True, grace_s
+        self._wake.set()
+
+    async def _claim_and_start(self, limit: int) -> None:
+        now = self.rt.now()
+        async with transaction(self.rt.sessions) as session:
+            batch = await jobs.claim(session, now=now, lease_s=self.lease_s, limit=limit)
+        for job in batch:
+            task = asyncio.create_task(self._run(job), name=f"holdfast-job-{job.id}")
+            self._running[task] = job
+            task.add_done_callback(self._slot_freed)
+
+    def _slot_freed(self, task: asyncio.Task[Any]) -> None:
+        self._running.pop(task, None)
+        self._wake.set()
+
+    async def _heartbeat(self) -> None:
+        # A lease only says "the process running this is alive". A job may rightly take longer than the lease
+        # (waiting its turn in Shopify's cost bucket, say), and if its lease ran out another claim would start
+        # a second copy, which waits in the same queue, and so on: so leases of live jobs are pushed out.
         while True:
-            try:
-                ran = await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the database went away for a moment: keep the worker alive
-                log.exception("worker: claiming jobs failed; retrying")
-                ran = 0
-            if ran:
+            await asyncio.sleep(self.lease_s / 3)
+            leases = [(job.id, job.attempts) for job in self._running.values() if job.id is not None]
+            if not leases:
                 continue
-            self._wake.clear()
+            now = self.rt.now()
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_s)
-            except asyncio.TimeoutError:
-                pass
+                async with transaction(self.rt.sessions) as session:
+                    await jobs.extend(session, leases=leases, until=now + timedelta(seconds=self.lease_s), now=now)
+            except Exception:  # the database went away for a moment; the next beat tries again
+                log.exception("worker: extending job leases failed")
+
+    async def _settle(self) -> None:
+        # Jobs cancelled halfway leave a database connection mid-statement; finishing them is kinder to the pool.
+        if self._running:
+            _, pending = await asyncio.wait(set(self._running), timeout=self._grace_s)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
 
     async def drain(self, *, max_rounds: int = 10_000) -> None:
         """Run until no job is due now (demo, CLI and tests)."""

@@ -23,6 +23,8 @@ SECRETS = (BOT_TOKEN, SIGNING_SECRET, WEBHOOK_SECRET, SHOP_TOKEN)
 FAST = {  # short leases and backoff so a test sees recovery in seconds
     "HOLDFAST_JOB_LEASE_S": "2", "HOLDFAST_WORKER_POLL_S": "0.1", "HOLDFAST_JOB_BACKOFF_BASE_S": "0.2",
     "HOLDFAST_JOB_BACKOFF_MAX_S": "1", "HOLDFAST_SHOPIFY_TIMEOUT_S": "2", "HOLDFAST_SLACK_TIMEOUT_S": "2",
+    # `holdfast sandbox` limits no Slack method, so holdfast need not pace its posts (a 429 is still obeyed).
+    "HOLDFAST_SLACK_POST_RATE": "0",
 }
 
 

@@ -5,18 +5,10 @@ import pytest
 from sqlalchemy import text, update
 
 from storage import audit, jobs, webhooks
-from storage.db import current_revision, head_revision, make_engine, make_sessionmaker, migrate, schema_drift, transaction
+from storage.db import current_revision, head_revision, make_engine, migrate, schema_drift, transaction
 from storage.models import AuditEvent
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-@pytest.fixture
-async def sessions(database_url):
-    engine = make_engine(database_url)
-    await migrate(engine)
-    yield make_sessionmaker(engine)
-    await engine.dispose()
 
 
 async def test_migrations_reach_head_and_rerun_is_a_no_op(database_url):

@@ -1,0 +1,56 @@
+"""Leases say "the process running this job is alive": a job slower than its lease is not started twice."""
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+
+from bot.jobs.worker import Worker
+from storage import jobs
+from storage.db import transaction
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+async def test_extend_pushes_out_only_the_leases_still_ours(sessions):
+    async with transaction(sessions) as s:
+        a = jobs.enqueue(s, kind="k", key="a", now=T0)
+        b = jobs.enqueue(s, kind="k", key="b", now=T0)
+    async with transaction(sessions) as s:
+        ja, jb = await jobs.claim(s, now=T0, lease_s=10, limit=2)
+    async with transaction(sessions) as s:  # a's runner is alive and says so; b's is not
+        assert await jobs.extend(s, leases=[(ja.id, ja.attempts)], until=T0 + timedelta(seconds=20), now=T0) == 1
+    async with transaction(sessions) as s:
+        [jb2] = await jobs.claim(s, now=T0 + timedelta(seconds=11), lease_s=10, limit=2)
+    assert jb2.id == b.id and jb2.attempts == 2
+    async with transaction(sessions) as s:  # b's first runner wakes up: the lease is no longer its to extend
+        assert await jobs.extend(s, leases=[(jb.id, jb.attempts)], until=T0 + timedelta(seconds=30), now=T0) == 0
+        assert await jobs.extend(s, leases=[], until=T0, now=T0) == 0
+    async with transaction(sessions) as s:
+        assert await jobs.claim(s, now=T0 + timedelta(seconds=19), lease_s=10, limit=2) == []
+        [ja2] = await jobs.claim(s, now=T0 + timedelta(seconds=20.5), lease_s=10, limit=2)
+    assert ja2.id == a.id
+
+
+async def test_a_job_slower_than_its_lease_runs_once(sessions):
+    started: list[int] = []
+
+    async def slow(rt, job):
+        started.append(job.attempts)
+        await asyncio.sleep(1.5)  # five leases long
+        return None
+
+    rt = SimpleNamespace(sessions=sessions, now=lambda: datetime.now(UTC))
+    worker = Worker(rt, {"slow": slow}, {}, concurrency=4, poll_s=0.05, lease_s=0.3)
+    async with transaction(sessions) as s:
+        jobs.enqueue(s, kind="slow", key="x", now=rt.now())
+    running = asyncio.create_task(worker.run_forever())
+    for _ in range(100):
+        await asyncio.sleep(0.05)
+        async with sessions() as s:
+            if (await jobs.counts(s)).get("done"):
+                break
+    worker.stop()
+    await running
+    assert started == [1], "the job was claimed again while it was still running"
+    async with sessions() as s:
+        assert await jobs.counts(s) == {"done": 1}
