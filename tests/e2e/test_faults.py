@@ -89,3 +89,17 @@ async def test_fulfillment_orders_that_never_appear_are_reported_in_slack_and_th
     thread = [m for m in stack.slack.messages[CHANNEL] if m.thread_ts == req.message_ts]
     assert thread and "could NOT put order" in thread[0].text
     assert "job.dead" in [e.kind for e in await stack.audit_trail(req.id)]
+
+
+@pytest.mark.parametrize("kind", ["429", "5xx"])
+async def test_a_click_is_not_dropped_when_slack_fails_the_bots_auth_test(stack, kind):
+    # bolt learns the bot's identity with auth.test on the first request it handles; a 429 or 5xx there
+    # must not turn the approver's click into a 200 that did nothing.
+    order = await stack.place_order(**STAFF)
+    await stack.settle()
+    req = await stack.request_for(order)
+    stack.slack.faults.add(kind, method="auth.test", times=5, retry_after=1)
+    status, _ = await stack.click(req, ActionId.APPROVE, "U0ANA")
+    assert status == 200
+    assert (await stack.request_for(order)).status == "approved"
+    assert any(c["method"] == "auth.test" and not c["ok"] for c in stack.slack.calls), "the fault was injected"
