@@ -15,6 +15,8 @@ from storage import jobs, requests
 from storage import reports as store
 
 HOME_REFRESH = "slack.home_refresh"  # job kind: republish the Home tab of everyone who can see a request
+HOME_PUBLISH = "slack.home_publish"  # job kind: republish one user's Home tab (coalesced per user)
+PUBLISH_DELAY_S = 1.0  # a burst of decisions within this long redraws each Home once
 WEEK = timedelta(days=7)
 
 
@@ -24,6 +26,16 @@ def refresh_jobs(session: AsyncSession, rt: Runtime, *, request_id: int) -> None
     # decision's transaction, and a burst of votes on one request refreshes each Home in order.
     jobs.enqueue(session, kind=HOME_REFRESH, key=f"home:{request_id}", now=rt.now(),
                  max_attempts=rt.settings.job_max_attempts, payload={"request_id": request_id})
+
+
+async def queue_publish(session: AsyncSession, rt: Runtime, *, users: list[str]) -> None:
+    """Queue one Home publish per user unless one is already waiting (it will draw the latest state anyway)."""
+    for user in users:
+        key = f"home-user:{user}"
+        if not await jobs.queued(session, key=key):
+            jobs.enqueue(session, kind=HOME_PUBLISH, key=key, now=rt.now(),
+                         run_at=rt.now() + timedelta(seconds=PUBLISH_DELAY_S),
+                         max_attempts=rt.settings.job_max_attempts, payload={"user": user})
 
 
 async def audience(rt: Runtime, *, request_id: int) -> list[str]:

@@ -40,13 +40,22 @@ async def report_csv(rt: Runtime, job: Job) -> Apply | None:
 
 
 async def home_refresh(rt: Runtime, job: Job) -> Apply | None:
-    """Republish the Home tab of everyone who can see the request."""
-    for user in await home.audience(rt, request_id=job.payload["request_id"]):
-        try:
-            await call(home.publish(rt, user))
-        except GiveUp as exc:  # e.g. a deactivated user: the others still get their refresh
-            log.warning("App Home of %s not refreshed: %s", user, exc)
+    """Queue a Home publish for everyone who can see the request (a burst of votes publishes each Home once)."""
+    users = await home.audience(rt, request_id=job.payload["request_id"])
+
+    async def apply(session: AsyncSession) -> None:
+        await home.queue_publish(session, rt, users=users)
+
+    return apply
+
+
+async def home_publish(rt: Runtime, job: Job) -> Apply | None:
+    """Republish one user's Home tab."""
+    try:
+        await call(home.publish(rt, job.payload["user"]))
+    except GiveUp as exc:  # e.g. a deactivated user: nothing to retry
+        log.warning("App Home of %s not refreshed: %s", job.payload["user"], exc)
     return None
 
 
-EXECUTORS = {reporting.REPORT_CSV: report_csv, home.HOME_REFRESH: home_refresh}
+EXECUTORS = {reporting.REPORT_CSV: report_csv, home.HOME_REFRESH: home_refresh, home.HOME_PUBLISH: home_publish}

@@ -43,6 +43,19 @@ async def test_approver_home_lists_waiting_requests_with_working_buttons_and_rec
     assert f"{first.order_name}: you voted *approve*" in text
 
 
+async def test_a_burst_of_decisions_redraws_each_home_once_in_its_final_state(stack):
+    reqs = await flagged(stack, 6)
+    publishes = len(stack.slack.calls_to("views.publish"))
+    for req in reqs:  # six decisions within the publish delay: one redraw per Home, not six
+        status, _ = await stack.click(req, ActionId.APPROVE, "U0BEN")
+        assert status == 200
+    await stack.settle()
+    redrawn = [c["args"].get("user_id") for c in stack.slack.calls_to("views.publish")[publishes:]]
+    assert 0 < redrawn.count("U0BEN") <= 2 and redrawn.count("U0ANA") <= 2, redrawn
+    text = render(stack, "U0BEN")
+    assert all(f"{req.order_name}: you voted *approve*" in text for req in reqs[:3])
+
+
 async def test_home_is_refreshed_for_everyone_who_can_see_a_decision(stack):
     [req] = await flagged(stack)
     for user in ("U0ANA", "U0BEN", "U0MAX", "U0GIL", "U0EVE"):
