@@ -67,6 +67,8 @@ class DevStack:
             job_backoff_base_s=0.05,
             job_backoff_max_s=0.5,
             run_scheduler=False,  # tests run periodic jobs explicitly (bot.jobs.scheduler.run_period)
+            # The stand-in limits nothing unless told to (slack.limiter); pace like it: not at all, until a 429.
+            slack_post_rate=0.0,
         )
         if self.socket_mode:
             values["slack_app_token"] = self.slack.app_token

@@ -131,7 +131,9 @@ async def _queue(rt: Runtime, user: str, query: Query, acc: Access, text: str, a
     page = rows[:PAGE_SIZE]
     items = [queue_item(rt, r, votes.get(r.id, []), buttons=r.policy_id in acc.approver_of) for r in page]
     more = PageRef(q=text[:1500], at=page[-1].created_at, id=page[-1].id) if len(rows) > PAGE_SIZE else None
-    blocks = queue_blocks(items, rt.now(), filters=report_blocks.describe(query), more=more, first=after is None)
+    # A page reference without a position (the flood summary's "Open the queue") asks for the first page.
+    blocks = queue_blocks(items, rt.now(), filters=report_blocks.describe(query), more=more,
+                          first=after is None or after.at is None)
     return Reply(f"{len(items)} request(s) waiting" if items else "Nothing is waiting.", blocks)
 
 

@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.approvals.policies import PolicyError, PolicySet, load_file
 from bot.clock import utcnow
 from bot.directory import Directory
+from bot.jobs.pacing import Pacer
 from bot.settings import Settings
 from bot.shopify.client import ShopifyClients
 
@@ -39,6 +40,11 @@ class Runtime:
     now: Callable[[], datetime] = utcnow
     worker: Worker | None = field(default=None)
     webhooks: WebhookBatcher | None = field(default=None)
+    # This process's view of each Slack channel's posting schedule (bot/jobs/pacing.py).
+    pacer: Pacer = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.pacer = Pacer(self.settings.slack_post_rate, self.settings.slack_post_burst)
 
     def wake_worker(self) -> None:
         """Nudge the in-process worker after committing jobs."""

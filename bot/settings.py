@@ -59,6 +59,14 @@ class Settings(BaseSettings):
     job_lease_s: float = 60.0
     hold_max_attempts: int = 6  # fulfillment orders may appear a little after the order
 
+    # Slack takes about one chat.postMessage a second per channel, with short bursts (bot/jobs/pacing.py);
+    # 0 turns pacing off (a 429's Retry-After is still obeyed). One flood summary message sums up a backlog of
+    # flood_threshold or more unposted requests in one channel (0: never), redrawn at most every flood_refresh_s.
+    slack_post_rate: float = Field(1.0, ge=0)
+    slack_post_burst: int = Field(3, ge=1)
+    flood_threshold: int = Field(20, ge=0)
+    flood_refresh_s: float = Field(5.0, ge=0)
+
     # Periodic jobs and reconciliation (bot/jobs/scheduler.py, bot/reconcile.py).
     run_scheduler: bool = True
     poll: bool = False  # no public URL: Shopify is read by reconciliation only, every poll_every_s

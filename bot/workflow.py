@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import flood
 from bot.approvals import machine, timers
 from bot.approvals.machine import Effect, JobKind, Status
 from bot.approvals.orders import OrderFacts
@@ -55,6 +56,7 @@ async def flag_order(rt: Runtime, session: AsyncSession, *, shop: str, order: Or
     enqueue_effects(session, rt, new.effects, request_id=req.id)
     for timer in timers.schedule(policy.timers, now):
         enqueue_timer(session, request_id=req.id, timer=timer, now=now)
+    await flood.note_request(session, rt, channel=policy.channel, now=now)
     return req
 
 

@@ -29,6 +29,7 @@ class ApprovalRequest(SQLModel, table=True):
         Index("ix_request_decided_at", "decided_at"),
         Index("ix_request_order_name", "order_name"),
         Index("ix_request_requester", "requester", "created_at"),
+        Index("ix_request_channel_unposted", "channel", "message_ts"),  # a channel's backlog (bot/flood.py)
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -44,6 +45,7 @@ class ApprovalRequest(SQLModel, table=True):
     requester: str | None = Field(default=None, max_length=64)
     channel: str = Field(max_length=64)
     message_ts: str | None = Field(default=None, max_length=32)
+    drawn: str | None = Field(default=None, max_length=64)  # fingerprint of what the message shows (skips no-op redraws)
     hold_state: str = Field(default="pending", max_length=16)
     hold_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     hold_error: str | None = Field(default=None, sa_column=Column(Text))
@@ -166,3 +168,18 @@ class RequestCopy(SQLModel, table=True):
     channel: str = Field(max_length=64)
     ts: str = Field(max_length=32)
     created_at: datetime
+
+
+class ChannelFlood(SQLModel, table=True):
+    """A channel's flood summary: while its backlog of unposted requests is large, one message sums it up."""
+
+    __tablename__ = "channel_flood"
+
+    channel: str = Field(max_length=64, primary_key=True)
+    active: bool = False  # a flood is on: the summary is kept current until the backlog is posted
+    number: int = 0  # floods so far in this channel (tells a job drawing an old flood from the current one)
+    ts: str | None = Field(default=None, max_length=32)  # the current (or last) flood's summary message
+    started_at: datetime
+    ended_at: datetime | None = None
+    drawn_at: datetime | None = None  # when the summary was last posted or redrawn
+    updated_at: datetime

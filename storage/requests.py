@@ -77,10 +77,16 @@ async def add_decision(session: AsyncSession, *, request_id: int, user_id: str, 
     return row
 
 
-async def set_message(session: AsyncSession, *, request_id: int, channel: str, ts: str, now: datetime) -> None:
-    """Remember where the request message lives."""
+async def set_message(session: AsyncSession, *, request_id: int, channel: str, ts: str, now: datetime,
+                      drawn: str | None = None) -> None:
+    """Remember where the request message lives (and the fingerprint of what it shows)."""
     await session.exec(update(ApprovalRequest).where(col(ApprovalRequest.id) == request_id)
-                          .values(channel=channel, message_ts=ts, updated_at=now))
+                          .values(channel=channel, message_ts=ts, drawn=drawn, updated_at=now))
+
+
+async def set_drawn(session: AsyncSession, *, request_id: int, drawn: str) -> None:
+    """Remember what the request message shows now (a redraw of the same thing can then be skipped)."""
+    await session.exec(update(ApprovalRequest).where(col(ApprovalRequest.id) == request_id).values(drawn=drawn))
 
 
 async def set_hold(session: AsyncSession, *, request_id: int, state: str, now: datetime,

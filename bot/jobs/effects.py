@@ -6,12 +6,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.approvals import orders
 from bot.approvals.machine import JobKind
-from bot import reconcile, upkeep
+from bot import flood, reconcile, upkeep
 from bot.approvals.policies import match
 from bot.jobs import shopify_effects as shopify
 from bot.jobs import slack_effects as slack
 from bot.jobs import internal_effects as internal
 from bot.jobs import timers
+from bot.jobs.flood_effects import summary as flood_summary
+from bot.jobs.slack_calls import deferrable
 from bot.jobs.errors import GiveUp
 from bot.jobs.worker import Apply
 from bot.shopify import documents as gql
@@ -41,6 +43,8 @@ async def process_order(rt: Runtime, job: Job) -> Apply | None:
     return apply
 
 
+# Slack executors that post at most one message a run wait out a busy channel or a 429 without spending
+# attempts (slack_calls.deferrable); the digest posts to several managers in one run, so it does not.
 EXECUTORS = {
     JobKind.PROCESS_ORDER: process_order,
     JobKind.HOLD: shopify.hold,
@@ -49,20 +53,21 @@ EXECUTORS = {
     JobKind.NOTE: shopify.note,
     JobKind.CANCEL: shopify.cancel,
     JobKind.CANCEL_CHECK: shopify.cancel_check,
-    JobKind.POST_REQUEST: slack.post_request,
-    JobKind.UPDATE_REQUEST: timers.with_copies(slack.update_request),  # escalated copies are redrawn too
-    JobKind.EPHEMERAL: slack.ephemeral,
-    JobKind.THREAD_NOTICE: slack.thread_notice,
-    JobKind.DM: slack.direct_message,
+    JobKind.POST_REQUEST: deferrable(slack.post_request),
+    JobKind.UPDATE_REQUEST: deferrable(timers.with_copies(slack.update_request)),  # escalated copies too
+    JobKind.EPHEMERAL: deferrable(slack.ephemeral),
+    JobKind.THREAD_NOTICE: deferrable(slack.thread_notice),
+    JobKind.DM: deferrable(slack.direct_message),
     JobKind.TIMER: timers.fire,
-    JobKind.POST_COPY: timers.post_copy,
+    JobKind.POST_COPY: deferrable(timers.post_copy),
     JobKind.RECONCILE: reconcile.run_reconcile,
     JobKind.WEBHOOK_CHECK: upkeep.check_webhooks,
     JobKind.DIGEST: upkeep.send_digest,
     JobKind.DRAFT_CREATE: internal.draft_create,
     JobKind.DRAFT_COMPLETE: internal.draft_complete,
     JobKind.DRAFT_REJECT: internal.draft_reject,
-    JobKind.REQUESTER_DM: internal.requester_dm,
+    JobKind.REQUESTER_DM: deferrable(internal.requester_dm),
+    flood.FLOOD_SUMMARY: deferrable(flood_summary),
 }
 ON_DEAD = {
     JobKind.HOLD: shopify.hold_failed,

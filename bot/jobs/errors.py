@@ -13,3 +13,11 @@ class RetryLater(Exception):
 
 class GiveUp(Exception):
     """Permanent failure: retrying cannot help; the job goes dead at once."""
+
+
+class Deferred(RetryLater):
+    """Not a failure: run again in `retry_after` seconds (a Slack 429, a channel's next free slot).
+
+    An executor wrapped in `slack_effects.deferrable` goes back to the queue without spending an attempt, so a
+    flood of posts to one channel waits its turn instead of running out of attempts; unwrapped, it is a RetryLater.
+    """

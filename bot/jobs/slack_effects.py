@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
-import aiohttp
-from slack_sdk.errors import SlackApiError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import flood
 from bot.blocks import request_message
 from bot.jobs.common import load_request, redraw
-from bot.jobs.errors import GiveUp, RetryLater
+from bot.jobs.errors import RetryLater
+from bot.jobs.slack_calls import call, paced_post  # call: also imported from here by other executors
 from bot.jobs.worker import Apply
 from bot.runtime import Runtime
 from bot.workflow import view_of
@@ -19,28 +21,7 @@ from storage.models import ApprovalRequest, Job
 
 REQUEST_EVENT = "holdfast_request"
 JOB_EVENT = "holdfast_job"
-
-
-def _failure(exc: Exception) -> Exception:
-    if isinstance(exc, SlackApiError):
-        status = exc.response.status_code
-        if status == 429 or exc.response.get("error") == "ratelimited":
-            retry = exc.response.headers.get("Retry-After") or exc.response.headers.get("retry-after")
-            return RetryLater("Slack rate limit (429)", retry_after=float(retry or 1))
-        if status >= 500:
-            return RetryLater(f"Slack HTTP {status}")
-        return GiveUp(f"Slack said {exc.response.get('error')}")
-    if isinstance(exc, (aiohttp.ClientError, TimeoutError)):
-        return RetryLater(f"Slack unreachable: {type(exc).__name__}")
-    return exc
-
-
-async def call(awaitable):
-    """Await a Slack Web API call, mapping its failures to retry-later or give-up."""
-    try:
-        return await awaitable
-    except Exception as exc:  # mapped for the worker
-        raise _failure(exc) from exc
+FIND_PAGES = 10  # history pages (200 messages each) searched for an earlier attempt's post: a flood is long
 
 
 async def _view(rt: Runtime, req: ApprovalRequest) -> request_message.RequestView:
@@ -57,25 +38,36 @@ async def _find(rt: Runtime, job: Job, channel: str, event_type: str, key: str, 
                 thread_ts: str | None = None) -> str | None:
     """After a failed attempt the message may have landed anyway: look for it before posting again."""
     oldest = f"{job.created_at.timestamp() - 60:.6f}"
-    if thread_ts:
-        reply = await call(rt.slack.conversations_replies(channel=channel, ts=thread_ts, include_all_metadata=True,
-                                                          limit=200))
-    else:
-        reply = await call(rt.slack.conversations_history(channel=channel, oldest=oldest, limit=200,
-                                                          include_all_metadata=True))
-    return next((m["ts"] for m in reply.get("messages") or [] if _matches(m, event_type, key, value)), None)
+    cursor = None
+    for _ in range(FIND_PAGES):  # in a flooded channel the first page may not reach back far enough
+        if thread_ts:
+            reply = await call(rt.slack.conversations_replies(channel=channel, ts=thread_ts, include_all_metadata=True,
+                                                              limit=200, cursor=cursor))
+        else:
+            reply = await call(rt.slack.conversations_history(channel=channel, oldest=oldest, limit=200, cursor=cursor,
+                                                              include_all_metadata=True))
+        found = next((m["ts"] for m in reply.get("messages") or [] if _matches(m, event_type, key, value)), None)
+        cursor = (reply.get("response_metadata") or {}).get("next_cursor")
+        if found or not cursor:
+            return found
+    return None
 
 
-async def post_once(rt: Runtime, job: Job, *, channel: str, thread_ts: str | None = None, **message: Any) -> str:
+async def post_once(rt: Runtime, job: Job, *, channel: str, thread_ts: str | None = None, first: bool = False,
+                    **message: Any) -> str:
     """chat.postMessage tagged with this job's id, so a retry finds the first attempt instead of posting again."""
     if job.attempts > 1:
         found = await _find(rt, job, channel, JOB_EVENT, "job_id", job.id, thread_ts)
         if found:
             return found
-    reply = await call(rt.slack.chat_postMessage(channel=channel, thread_ts=thread_ts, unfurl_links=False,
-                                                 metadata={"event_type": JOB_EVENT, "event_payload": {"job_id": job.id}},
-                                                 **message))
+    reply = await paced_post(rt, job, channel=channel, first=first, thread_ts=thread_ts, unfurl_links=False,
+                             metadata={"event_type": JOB_EVENT, "event_payload": {"job_id": job.id}}, **message)
     return reply["ts"]
+
+
+def fingerprint(text: str, blocks: list[dict[str, Any]]) -> str:
+    """What a message shows, in 32 hex digits: a redraw to the same fingerprint changes nothing."""
+    return hashlib.sha256(json.dumps([text, blocks], sort_keys=True).encode()).hexdigest()[:32]
 
 
 async def post_request(rt: Runtime, job: Job) -> Apply | None:
@@ -85,35 +77,47 @@ async def post_request(rt: Runtime, job: Job) -> Apply | None:
         return None
     ts = await _find(rt, job, req.channel, REQUEST_EVENT, "request_id", req.id) if job.attempts > 1 else None
     view = await _view(rt, req)
+    text, blocks = request_message.text_fallback(view), request_message.build(view)
+    drawn = None  # found from an earlier attempt: it shows what that attempt drew, whatever it was
     if ts is None:
-        reply = await call(rt.slack.chat_postMessage(
-            channel=req.channel, text=request_message.text_fallback(view), blocks=request_message.build(view),
+        reply = await paced_post(
+            rt, job, channel=req.channel, text=text, blocks=blocks,
             metadata={"event_type": REQUEST_EVENT, "event_payload": {"request_id": req.id, "shop": req.shop_domain}},
             unfurl_links=False,
-        ))
-        ts = reply["ts"]
+        )
+        ts, drawn = reply["ts"], fingerprint(text, blocks)
 
     async def apply(session: AsyncSession) -> None:
         now = rt.now()
-        await requests.set_message(session, request_id=req.id, channel=req.channel, ts=ts, now=now)
+        await requests.set_message(session, request_id=req.id, channel=req.channel, ts=ts, now=now, drawn=drawn)
         await audit.append(session, at=now, actor="slack", kind="message.posted", shop_domain=req.shop_domain,
                            request_id=req.id, data={"channel": req.channel, "ts": ts})
         current = await requests.get(session, request_id=req.id)
-        if current is not None and view_of(rt, current, await requests.decisions(session, request_id=req.id)) != view:
+        if current is not None and (drawn is None or view_of(
+                rt, current, await requests.decisions(session, request_id=req.id)) != view):
             redraw(session, current, now)  # it moved on while we were posting
+        await flood.touch(session, rt, channel=req.channel, now=now)  # one fewer to come
 
     return apply
 
 
 async def update_request(rt: Runtime, job: Job) -> Apply | None:
-    """Redraw the message from the current state (running twice draws the same thing)."""
+    """Redraw the message from the current state, unless it shows that already (a hold placed before it was posted)."""
     req = await load_request(rt, job)
     if not req.message_ts:
         raise RetryLater("the request message is not posted yet")
     view = await _view(rt, req)
-    await call(rt.slack.chat_update(channel=req.channel, ts=req.message_ts, text=request_message.text_fallback(view),
-                                    blocks=request_message.build(view)))
-    return None
+    text, blocks = request_message.text_fallback(view), request_message.build(view)
+    drawn = fingerprint(text, blocks)
+    if drawn == req.drawn:
+        return None  # chat.update is limited per workspace: a flood of no-op redraws would delay real ones
+    await call(rt.slack.chat_update(channel=req.channel, ts=req.message_ts, text=text, blocks=blocks))
+
+    async def apply(session: AsyncSession) -> None:
+        await requests.set_drawn(session, request_id=req.id, drawn=drawn)
+        await flood.touch(session, rt, channel=req.channel, now=rt.now())  # a vote or a decision: the counts moved
+
+    return apply
 
 
 async def ephemeral(rt: Runtime, job: Job) -> Apply | None:

@@ -10,6 +10,26 @@ from dataclasses import dataclass
 PER_CHANNEL_METHODS = {"chat.postMessage"}
 # A bare rate allows this many seconds' worth of calls as a burst.
 DEFAULT_BURST_SECONDS = 2.0
+# Slack's published tiers (calls per minute, per workspace): Tier 2 20+, Tier 3 50+, Tier 4 100+.
+TIER = {2: 20 / 60, 3: 50 / 60, 4: 100 / 60}
+# The limits of the methods holdfast uses, as Slack documents them; chat.postMessage's special tier is about
+# one message a second per channel, with short bursts. Off unless a sandbox is given them (see `scaled`).
+SLACK_LIMITS: dict[str, float | tuple[float, float]] = {
+    "chat.postMessage": (1.0, 3.0),
+    "chat.update": TIER[3], "chat.postEphemeral": TIER[4], "chat.getPermalink": TIER[4],
+    "conversations.history": TIER[3], "conversations.replies": TIER[3], "conversations.open": TIER[3],
+    "views.open": TIER[4], "views.update": TIER[4], "views.push": TIER[4], "views.publish": TIER[4],
+    "users.info": TIER[4], "usergroups.users.list": TIER[2],
+}
+
+
+def scaled(limits: dict[str, float | tuple[float, float]], factor: float) -> dict[str, float | tuple[float, float]]:
+    """The same limits `factor` times faster (bursts unchanged), to keep a benchmark short."""
+    out: dict[str, float | tuple[float, float]] = {}
+    for method, spec in limits.items():
+        rate, burst = spec if isinstance(spec, tuple) else (float(spec), max(1.0, float(spec) * DEFAULT_BURST_SECONDS))
+        out[method] = (rate * factor, burst)
+    return out
 
 
 @dataclass

@@ -72,9 +72,10 @@ async def _read_args(request: web.Request) -> dict[str, Any]:
 
 
 def _answer(sb: SlackSandbox, method: str, args: dict, status: int, body: dict,
-            headers: dict[str, str] | None = None) -> web.Response:
+            headers: dict[str, str] | None = None, *, limited: bool = False) -> web.Response:
+    # `limited`: a 429 from the rate limits themselves, not an injected fault (benchmarks count them).
     sb.calls.append({"method": method, "args": args, "ok": bool(body.get("ok")),
-                     "error": body.get("error"), "status": status})
+                     "error": body.get("error"), "status": status, "limited": limited})
     return web.json_response(body, status=status, headers=headers)
 
 
@@ -116,7 +117,7 @@ async def _api(request: web.Request) -> web.StreamResponse:
     retry_after = sb.limiter.check(method, channel if isinstance(channel, str) else None, sb.clock())
     if retry_after:
         return _answer(sb, method, args, 429, {"ok": False, "error": "ratelimited"},
-                       headers={"Retry-After": str(retry_after)})
+                       headers={"Retry-After": str(retry_after)}, limited=True)
     try:
         result = handler(sb, args)
     except SlackError as exc:

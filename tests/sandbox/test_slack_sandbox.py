@@ -273,6 +273,50 @@ async def test_per_channel_rate_limit_answers_429_with_retry_after(env, clock: F
     assert [c["status"] for c in sb.calls_to("chat.postMessage")] == [200, 200, 429, 200, 200]
 
 
+async def test_per_channel_burst_and_per_method_limits_together(env, clock: FakeClock) -> None:
+    sb, client = env
+    sb.limiter.set("chat.postMessage", (2.0, 3.0))  # 2 a second per channel, bursts of 3
+    sb.limiter.set("chat.update", 1.0)  # per workspace (a burst of 2), whatever the channel
+    dm = (await client.conversations_open(users="U0APPROVER"))["channel"]["id"]
+    statuses = []
+    for channel in ("C0APPROVALS",) * 4 + (dm,) * 4:
+        try:
+            statuses.append((await client.chat_postMessage(channel=channel, text="x")).status_code)
+        except SlackApiError as exc:
+            statuses.append(exc.response.status_code)
+            assert exc.response.headers["Retry-After"] == "1" and exc.response["error"] == "ratelimited"
+    assert statuses == [200, 200, 200, 429] * 2  # each channel has its own bucket
+    clock.advance(0.5)  # one token back (2 a second)
+    assert (await client.chat_postMessage(channel="C0APPROVALS", text="later"))["ok"]
+    ts = sb.messages["C0APPROVALS"][0].ts
+    for expected in (200, 200, 429):
+        try:
+            status = (await client.chat_update(channel=dm if expected == 429 else "C0APPROVALS", ts=ts, text="y")).status_code
+        except SlackApiError as exc:
+            status = exc.response.status_code
+        assert status == expected
+    # Limiter 429s are marked, so a benchmark tells them from injected faults.
+    sb.faults.add(kind="429", method="chat.postMessage", times=1)
+    clock.advance(10.0)
+    with pytest.raises(SlackApiError):
+        await client.chat_postMessage(channel="C0APPROVALS", text="fault")
+    limited = [c for c in sb.calls if c["status"] == 429]
+    assert [c.get("limited") for c in limited] == [True, True, True, False]
+    assert [c["method"] for c in limited] == ["chat.postMessage", "chat.postMessage", "chat.update", "chat.postMessage"]
+
+
+def test_slack_limits_preset_scales_rates_not_bursts() -> None:
+    from sandbox.slack.ratelimit import SLACK_LIMITS, RateLimiter, scaled
+
+    fast = scaled(SLACK_LIMITS, 10.0)
+    assert fast["chat.postMessage"] == (10.0, 3.0)
+    assert fast["chat.update"] == (pytest.approx(50 / 6), pytest.approx(50 / 30))
+    limiter = RateLimiter(fast)
+    waits = [limiter.check("chat.postMessage", "C1", 0.0) for _ in range(4)]
+    assert waits == [0, 0, 0, 1]  # three at once, then Retry-After (whole seconds, at least 1)
+    assert limiter.check("chat.postMessage", "C1", 0.1) == 0  # 10 a second
+
+
 async def test_faults_429_5xx_and_timeout(env) -> None:
     sb, client = env
     sb.faults.add(kind="429", method="chat.update", times=1, retry_after=7)

@@ -1,0 +1,107 @@
+"""How a job talks to Slack: failures mapped for the worker, posts paced per channel, waits deferred.
+
+A Slack 429 means Slack did nothing, so it is a wait, not a failure: `Deferred`. Executors wrapped in
+`deferrable` then go back to the queue for the wait without spending an attempt, so a burst of posts to one
+channel cannot run a job out of attempts; chat.postMessage is paced per channel (bot/jobs/pacing.py) so that
+the 429s are rare in the first place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import timedelta
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.jobs.errors import Deferred, GiveUp, RetryLater
+from bot.jobs.worker import Apply, Executor
+from bot.runtime import Runtime
+from storage import jobs
+from storage.models import Job
+
+MAX_IN_SLOT_WAIT_S = 2.0  # a job waits this long at most for its slot; beyond, it goes back to the queue
+MAX_IN_SLOT_TRIES = 5  # ... and asks this many times at most (others may take the room it waited for)
+
+
+def retry_after(exc: SlackApiError) -> float | None:
+    """The Retry-After of a Slack 429 (None when it is not one)."""
+    if exc.response.status_code != 429 and exc.response.get("error") != "ratelimited":
+        return None
+    return float(exc.response.headers.get("Retry-After") or exc.response.headers.get("retry-after") or 1)
+
+
+def _failure(exc: Exception) -> Exception:
+    if isinstance(exc, SlackApiError):
+        status = exc.response.status_code
+        wait = retry_after(exc)
+        if wait is not None:  # Slack refused it: nothing happened, so waiting is all it takes
+            return Deferred("Slack rate limit (429)", retry_after=wait)
+        if status >= 500:
+            return RetryLater(f"Slack HTTP {status}")
+        return GiveUp(f"Slack said {exc.response.get('error')}")
+    if isinstance(exc, (aiohttp.ClientError, TimeoutError)):
+        return RetryLater(f"Slack unreachable: {type(exc).__name__}")
+    return exc
+
+
+async def call(awaitable):
+    """Await a Slack Web API call, mapping its failures to retry-later or give-up."""
+    try:
+        return await awaitable
+    except Exception as exc:  # mapped for the worker
+        raise _failure(exc) from exc
+
+
+async def paced_post(rt: Runtime, job: Job, *, channel: str, first: bool = False, **message: Any) -> dict:
+    """chat.postMessage in the channel's next free slot: waited for if it is near, else the job is deferred to it."""
+    pacer, clock = rt.pacer, time.monotonic
+    pacer.book(channel, job.id, clock(), first=first)
+    # Waiting in the worker's slot is worth it up to about a poll interval; beyond, the queue is cheaper.
+    max_wait = min(MAX_IN_SLOT_WAIT_S, max(rt.settings.worker_poll_s, pacer.interval))
+    wait, tries = pacer.admit(channel, job.id, clock()), 0
+    while 0 < wait <= max_wait and tries < MAX_IN_SLOT_TRIES:
+        await asyncio.sleep(wait)
+        wait, tries = pacer.admit(channel, job.id, clock()), tries + 1
+    if wait > 0:
+        raise Deferred(f"waiting for a free slot in Slack channel {channel}", retry_after=wait)
+    try:
+        reply = await rt.slack.chat_postMessage(channel=channel, **message)
+    except SlackApiError as exc:
+        slack_wait = retry_after(exc)
+        if slack_wait is None:
+            pacer.done(channel, job.id)
+            raise _failure(exc) from exc
+        # Slack's bucket disagrees with ours (another process, another app, a smaller burst): learn from it.
+        pacer.pause(channel, clock(), slack_wait)
+        raise Deferred("Slack rate limit (429)", retry_after=pacer.book(channel, job.id, clock()) - clock()) from exc
+    except Exception as exc:
+        pacer.done(channel, job.id)
+        raise _failure(exc) from exc
+    pacer.done(channel, job.id)
+    return reply
+
+
+def deferrable(executor: Executor) -> Executor:
+    """Let an executor wait for Slack without spending an attempt: on Deferred the job goes back to the queue.
+
+    Only for executors that post at most one message a run, as their last Slack call: a deferred run has
+    then posted nothing, so giving the attempt back cannot make a retry skip looking for an earlier post.
+    """
+
+    async def run(rt: Runtime, job: Job) -> Apply | None:
+        try:
+            return await executor(rt, job)
+        except Deferred as exc:
+            until = rt.now() + timedelta(seconds=max(0.0, exc.retry_after or 0.0))
+            reason = f"waiting: {exc}"
+
+            async def apply(session: AsyncSession) -> None:
+                await jobs.defer(session, job=job, run_at=until, now=rt.now(), reason=reason)
+
+            return apply
+
+    return run
