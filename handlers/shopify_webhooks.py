@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 
 from aiohttp import web
 
@@ -46,6 +47,10 @@ def _finite(text: str) -> float:
     return value
 
 
+# A lone surrogate can only reach a str through a \uD800-\uDFFF escape (raw bytes are decoded strictly).
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
 def parse_body(body: bytes) -> tuple[object, str | None]:
     """(payload, None) for a storable JSON document, else (None, why): strict JSON (no NaN/Infinity),
     at most MAX_DEPTH levels deep, strings that are valid Unicode (no lone surrogates)."""
@@ -55,24 +60,42 @@ def parse_body(body: bytes) -> tuple[object, str | None]:
         return None, f"body is nested more than {MAX_DEPTH} levels deep"
     except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, NaN/Infinity
         return None, f"body is not valid JSON: {exc}"
+    # Only containers are walked (the hot path of every webhook); strings only when an escape could hide a
+    # surrogate. A non-empty container at MAX_DEPTH puts its items one level deeper than allowed.
     stack = [(payload, 1)]
     while stack:
         value, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            return None, f"body is nested more than {MAX_DEPTH} levels deep"
         if isinstance(value, dict):
-            for key, item in value.items():
-                stack += [(key, depth + 1), (item, depth + 1)]
+            if value and depth >= MAX_DEPTH:
+                return None, f"body is nested more than {MAX_DEPTH} levels deep"
+            stack += [(v, depth + 1) for v in value.values() if isinstance(v, (dict, list))]
         elif isinstance(value, list):
-            stack += [(item, depth + 1) for item in value]
+            if value and depth >= MAX_DEPTH:
+                return None, f"body is nested more than {MAX_DEPTH} levels deep"
+            stack += [(v, depth + 1) for v in value if isinstance(v, (dict, list))]
+    if _SURROGATE_ESCAPE.search(body) and _has_lone_surrogate(payload):
+        return None, "body has a string that is not valid Unicode (a lone surrogate)"
+    return payload, None
+
+
+def _has_lone_surrogate(payload: object) -> bool:
+    stack = [payload]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack += value.keys()
+            stack += value.values()
+        elif isinstance(value, list):
+            stack += value
         elif isinstance(value, str):
             try:
                 value.encode("utf-8")
             except UnicodeEncodeError:
-                return None, "body has a string that is not valid Unicode (a lone surrogate)"
-    return payload, None
+                return True
+    return False
 
 
+STORED, DUPLICATE = (json.dumps({"ok": True, "duplicate": d}).encode() for d in (False, True))
 UNUSABLE = "\x00"  # a header value no valid request carries
 
 
@@ -130,6 +153,6 @@ def register(app: web.Application, rt: Runtime) -> None:
             return _bad(400, f"{topic} body must be an order object with an `id`")
         fresh = await accept_webhook(rt, topic=topic, shop=shop, webhook_id=webhook_id,
                                      event_id=event_id or None, body=payload)
-        return web.json_response({"ok": True, "duplicate": not fresh})
+        return web.Response(body=DUPLICATE if not fresh else STORED, content_type="application/json")
 
     app.router.add_post("/shopify/webhooks", receive)
