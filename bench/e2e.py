@@ -1,9 +1,10 @@
 """bench.e2e: end-to-end latency of the two paths an approver feels, against real processes.
 
-    python -m bench.e2e [--db sqlite|postgres] [--rate 50] [--seconds 20]
+    python -m bench.e2e [--db sqlite|postgres] [--rate 50] [--seconds 20] [--workers N]
 
 1. Orders: the sandbox Shopify sends signed orders/create webhooks at a steady --rate for --seconds to
-   `holdfast serve` (worker in the same process, as in the demo); we time webhook sent → last hold placed
+   `holdfast serve` (worker in the same process, as in the demo; or, with --workers N, the Procfile's split:
+   `serve --no-worker` and N `holdfast worker` processes); we time webhook sent → last hold placed
    (from the sandbox's own mutation log) and webhook sent → request message posted (the Slack message's ts).
 2. Clicks: an approver clicks Approve on each message at the same steady rate; we time click sent → hold
    released and click sent → message updated to its final state.
@@ -117,7 +118,9 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         log(f"baseline: {args.baseline} orders at {args.rate}/s, bare client …")
         base = await baseline(procs, args.baseline, args.rate)
         log(f"baseline: {base}")
-        await procs.serve()
+        await procs.serve(no_worker=args.workers > 0)
+        for i in range(args.workers):  # the Procfile's split: `web` answers, `worker` processes run the jobs
+            await procs.worker(f"worker{i}")
         known = {o["gid"] for o in (await procs.get("/state"))["orders"]}
 
         log(f"orders: {count} webhooks at {args.rate}/s …")
@@ -142,12 +145,15 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         clicked: dict[int, float] = {}
         targets = [messages[request_of[g]] for g in gids]
 
+        acked: list[float] = []
+
         async def click(i: int) -> None:
             m = targets[i]
             reply = await procs.post("/click", {"channel": m["channel"], "ts": m["ts"], "action_id": "request-approve",
                                                 "user": "U0ANA"})
             if reply.get("status") == 200:
                 clicked[m["request_id"]] = reply["sent_at"]
+                acked.append(time.time() - reply["sent_at"])  # (an upper bound: includes the reply's way back)
 
         await paced(len(targets), args.rate, click)
 
@@ -158,6 +164,15 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
 
         state = await wait_for(procs, all_released, "releases and message updates")
         retried = dict(await procs.db("SELECT kind, count(*) FROM job WHERE attempts > 1 GROUP BY kind"))
+        # Where the time goes: each job kind's count and mean time from enqueued to done.
+        by_kind: dict[str, list[float]] = {}
+        for kind, created, updated in await procs.db("SELECT kind, created_at, updated_at FROM job WHERE status = 'done'"):
+            if isinstance(created, str):
+                from datetime import datetime
+                created, updated = datetime.fromisoformat(created), datetime.fromisoformat(updated)
+            by_kind.setdefault(kind, []).append((updated - created).total_seconds())
+        job_ms = {k: {"n": len(v), "mean_ms": round(1000 * sum(v) / len(v), 1)} for k, v in sorted(by_kind.items())}
+        log(f"jobs done, enqueued → done: {job_ms}")
         errors = [r[0] for r in await procs.db("SELECT DISTINCT last_error FROM job WHERE attempts > 1 LIMIT 5")]
         log(f"jobs that needed more than one attempt: {retried} {errors}")
         messages = top_level(state)
@@ -166,11 +181,12 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             rid = request_of[order["gid"]]
             released.append(order["released_at"] - clicked[rid])
             updated.append(float(messages[rid]["edited_ts"]) - clicked[rid])
-    result = {"webhook_to_hold": stats(held), "webhook_to_message": stats(posted),
+    result = {"click_to_ack": stats(acked), "webhook_to_hold": stats(held), "webhook_to_message": stats(posted),
               "click_to_release": stats(released), "click_to_update": stats(updated)}
     worst = max(p["p99_ms"] for p in result.values())
-    return {"bench": "e2e", "db": args.db, "rate": args.rate, "seconds": args.seconds, "orders": len(gids),
-            "clicks_acked": len(clicked), **result, "jobs_retried": retried, "baseline": base,
+    return {"bench": "e2e", "db": args.db, "rate": args.rate, "seconds": args.seconds, "workers": args.workers,
+            "orders": len(gids),
+            "clicks_acked": len(clicked), **result, "jobs_retried": retried, "jobs": job_ms, "baseline": base,
             "ratio_p50_order_path": round(result["webhook_to_message"]["p50_ms"] / base["hold_and_post"]["p50_ms"], 2),
             "ratio_p50_click_path": round(result["click_to_update"]["p50_ms"] / base["release_and_update"]["p50_ms"], 2),
             "worst_p99_ms": worst, "goal_met": worst < 250, **machine()}
@@ -181,5 +197,7 @@ if __name__ == "__main__":
     p.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
     p.add_argument("--rate", type=float, default=10.0)
     p.add_argument("--seconds", type=float, default=20.0)
+    p.add_argument("--workers", type=int, default=0,
+                   help="0: `serve` runs the worker in-process (the demo); N: `serve --no-worker` and N `holdfast worker`")
     p.add_argument("--baseline", type=int, default=200, help="orders timed for the bare-client baseline")
     emit(asyncio.run(main(p.parse_args())))

@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.models import Job
 
 ACTIVE = ("pending", "running")
+ENQUEUED = "holdfast_enqueued"  # set in session.info by `enqueue`: the worker looks for new work after commit
 
 
 def enqueue(session: AsyncSession, *, kind: str, key: str, now: datetime, payload: dict[str, Any] | None = None,
@@ -21,6 +22,7 @@ def enqueue(session: AsyncSession, *, kind: str, key: str, now: datetime, payloa
     job = Job(kind=kind, key=key, payload=payload or {}, run_at=run_at or now, max_attempts=max_attempts,
               created_at=now, updated_at=now)
     session.add(job)
+    session.info[ENQUEUED] = True
     return job
 
 
@@ -94,6 +96,11 @@ async def queued(session: AsyncSession, *, key: str) -> bool:
     """
     query = select(Job.id).where(Job.key == key, Job.status == "pending").limit(1).with_for_update(of=Job)
     return (await session.exec(query)).first() is not None
+
+
+async def waiting(session: AsyncSession, *, key: str) -> bool:
+    """True when a job with this key is pending (finishing its predecessor may have made it claimable)."""
+    return (await session.exec(select(Job.id).where(Job.key == key, Job.status == "pending").limit(1))).first() is not None
 
 
 async def next_run_at(session: AsyncSession) -> datetime | None:

@@ -58,9 +58,13 @@ class Worker:
         self._running: dict[asyncio.Task[Any], Job] = {}
         self._stopping = False
         self._grace_s = 10.0
+        # The last claim found fewer jobs than it had slots for: a freed slot alone is then no reason to claim
+        # again (every claim takes SQLite's write lock); new jobs, a finished job's successor or the poll are.
+        self._dry = False
 
     def wake(self) -> None:
         """Tell the worker new jobs were committed (it also polls, for other processes' jobs)."""
+        self._dry = False
         self._wake.set()
 
     async def run_once(self) -> int:
@@ -105,6 +109,7 @@ class Worker:
         now = self.rt.now()
         async with transaction(self.rt.sessions) as session:
             batch = await jobs.claim(session, now=now, lease_s=self.lease_s, limit=limit)
+        self._dry = len(batch) < limit
         for job in batch:
             task = asyncio.create_task(self._run(job), name=f"holdfast-job-{job.id}")
             self._running[task] = job
@@ -112,7 +117,8 @@ class Worker:
 
     def _slot_freed(self, task: asyncio.Task[Any]) -> None:
         self._running.pop(task, None)
-        self._wake.set()
+        if not self._dry or self._stopping:
+            self._wake.set()
 
     async def _heartbeat(self) -> None:
         # A lease only says "the process running this is alive". A job may rightly take longer than the lease
@@ -154,13 +160,11 @@ class Worker:
             async with transaction(self.rt.sessions) as session:
                 if await jobs.finish(session, job=job, now=self.rt.now()) and apply is not None:
                     await apply(session)
-            self.wake_if_enqueued()
+                more = session.info.get(jobs.ENQUEUED) or await jobs.waiting(session, key=job.key)
+            if more:  # follow-up jobs, or this key's next one: look again at once (else the queue is dry)
+                self.wake()
         except Exception as exc:  # every failure is recorded on the job row, none is lost
             await self._failed(job, exc)
-
-    def wake_if_enqueued(self) -> None:
-        """Executors' apply steps may enqueue follow-up jobs; look again at once."""
-        self._wake.set()
 
     def _retry_at(self, job: Job, now: datetime, retry_after: float | None) -> datetime:
         if retry_after is not None:
