@@ -54,3 +54,33 @@ async def test_a_job_slower_than_its_lease_runs_once(sessions):
     assert started == [1], "the job was claimed again while it was still running"
     async with sessions() as s:
         assert await jobs.counts(s) == {"done": 1}
+
+
+async def test_a_dry_worker_still_runs_a_keys_next_job_and_follow_ups_at_once(sessions):
+    # The worker stops claiming on freed slots once the queue looks dry; what a finished job makes claimable
+    # (the next job on its key, jobs its apply step enqueued) must not wait for the poll (here: a minute).
+    ran: list[str] = []
+
+    async def step(rt, job):
+        ran.append(job.payload["name"])
+
+        async def apply(session):
+            if job.payload["name"] == "second":
+                jobs.enqueue(session, kind="step", key="other", now=rt.now(), payload={"name": "follow-up"})
+        return apply
+
+    rt = SimpleNamespace(sessions=sessions, now=lambda: datetime.now(UTC))
+    worker = Worker(rt, {"step": step}, {}, concurrency=4, poll_s=60.0, lease_s=60.0)
+    async with transaction(sessions) as s:
+        for name in ("first", "second"):
+            jobs.enqueue(s, kind="step", key="order-1", now=rt.now(), payload={"name": name})
+    running = asyncio.create_task(worker.run_forever())
+    try:
+        for _ in range(200):
+            if len(ran) == 3:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        worker.stop()
+        await running
+    assert ran == ["first", "second", "follow-up"]
