@@ -26,16 +26,20 @@ def enqueue(session: AsyncSession, *, kind: str, key: str, now: datetime, payloa
     return job
 
 
-async def claim(session: AsyncSession, *, now: datetime, lease_s: float, limit: int) -> list[Job]:
-    """Lease up to `limit` due jobs whose earlier same-key jobs are finished."""
+async def claim(session: AsyncSession, *, now: datetime, lease_s: float, limit: int,
+                skip_kinds: tuple[str, ...] = ()) -> list[Job]:
+    """Lease up to `limit` due jobs whose earlier same-key jobs are finished (none whose kind starts with one of
+    `skip_kinds`)."""
     earlier = aliased(Job)
     # Two equalities rather than IN: an IN list is re-rendered on every call, and the worker claims often.
     active = or_(earlier.status == ACTIVE[0], earlier.status == ACTIVE[1])
     blocked = exists().where(and_(earlier.key == Job.key, earlier.id < Job.id, active))
     due = or_(and_(Job.status == "pending", col(Job.run_at) <= now),
               and_(Job.status == "running", col(Job.lease_until) < now))
-    query = (select(Job).where(due, ~blocked).order_by(col(Job.run_at), col(Job.id)).limit(limit)
-             .with_for_update(skip_locked=True, of=Job))
+    query = select(Job).where(due, ~blocked)
+    for prefix in skip_kinds:
+        query = query.where(~col(Job.kind).startswith(prefix))
+    query = query.order_by(col(Job.run_at), col(Job.id)).limit(limit).with_for_update(skip_locked=True, of=Job)
     jobs = list((await session.exec(query)).all())
     for job in jobs:
         job.status, job.attempts = "running", job.attempts + 1

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
+SHOPIFY = ("shopify.", "order.")  # kinds that call the Admin API (and may wait for its cost bucket)
 Apply = Callable[[AsyncSession], Awaitable[None]]
 Executor = Callable[["Runtime", Job], Awaitable[Apply | None]]
 OnDead = Callable[["Runtime", AsyncSession, Job, str], Awaitable[None]]
@@ -44,12 +45,13 @@ class Worker:
     """Runs jobs from the jobs table; any number of workers may share one database."""
 
     def __init__(self, rt: Runtime, executors: dict[str, Executor], on_dead: dict[str, OnDead],
-                 *, concurrency: int = 8, poll_s: float = 0.5, lease_s: float = 60.0,
+                 *, concurrency: int = 8, reserve: int = 2, poll_s: float = 0.5, lease_s: float = 60.0,
                  backoff_base_s: float = 1.0, backoff_max_s: float = 300.0):
         self.rt = rt
         self.executors = executors
         self.on_dead = on_dead
         self.concurrency = concurrency
+        self.reserve = min(reserve, concurrency - 1)  # slots Shopify jobs leave to the others
         self.poll_s = poll_s
         self.lease_s = lease_s
         self.backoff_base_s = backoff_base_s
@@ -106,10 +108,17 @@ class Worker:
         self._wake.set()
 
     async def _claim_and_start(self, limit: int) -> None:
+        # Shopify jobs may wait long for the cost bucket; they never take the last `reserve` slots, so a
+        # throttled shop does not hold up the approvers' Slack messages.
+        room = max(0, self.concurrency - self.reserve - sum(j.kind.startswith(SHOPIFY) for j in self._running.values()))
         now = self.rt.now()
         async with transaction(self.rt.sessions) as session:
-            batch = await jobs.claim(session, now=now, lease_s=self.lease_s, limit=limit)
-        self._dry = len(batch) < limit
+            batch = await jobs.claim(session, now=now, lease_s=self.lease_s, limit=min(limit, room)) if room else []
+            if len(batch) < limit:
+                batch += await jobs.claim(session, now=now, lease_s=self.lease_s, limit=limit - len(batch),
+                                          skip_kinds=SHOPIFY)
+        capped = room < limit and sum(j.kind.startswith(SHOPIFY) for j in batch) >= room
+        self._dry = len(batch) < limit and not capped
         for job in batch:
             task = asyncio.create_task(self._run(job), name=f"holdfast-job-{job.id}")
             self._running[task] = job

@@ -84,3 +84,43 @@ async def test_a_dry_worker_still_runs_a_keys_next_job_and_follow_ups_at_once(se
         worker.stop()
         await running
     assert ran == ["first", "second", "follow-up"]
+
+
+async def test_jobs_waiting_for_shopify_leave_slots_for_slack(sessions):
+    # A throttled shop makes Shopify jobs wait for its cost bucket; they must not take every slot, or the
+    # approvers' messages would wait for Shopify too.
+    bucket = asyncio.Event()
+    running: list[str] = []
+    most = 0
+
+    async def shopify_call(rt, job):
+        nonlocal most
+        running.append(job.kind)
+        most = max(most, sum(k.startswith("shopify.") for k in running))
+        await bucket.wait()
+        running.remove(job.kind)
+
+    async def slack_post(rt, job):
+        bucket.set()  # the message went out while Shopify was still waiting
+        return None
+
+    rt = SimpleNamespace(sessions=sessions, now=lambda: datetime.now(UTC))
+    worker = Worker(rt, {"shopify.hold": shopify_call, "slack.post_request": slack_post}, {},
+                    concurrency=4, reserve=2, poll_s=0.05, lease_s=60.0)
+    async with transaction(sessions) as s:
+        for i in range(6):
+            jobs.enqueue(s, kind="shopify.hold", key=f"order-{i}", now=rt.now())
+        jobs.enqueue(s, kind="slack.post_request", key="message-1", now=rt.now())
+    task = asyncio.create_task(worker.run_forever())
+    try:
+        for _ in range(200):
+            async with sessions() as s:
+                if (await jobs.counts(s)) == {"done": 7}:
+                    break
+            await asyncio.sleep(0.05)
+    finally:
+        worker.stop(grace_s=1)
+        await task
+    async with sessions() as s:
+        assert await jobs.counts(s) == {"done": 7}, "the Slack post waited behind the Shopify jobs"
+    assert most == 2
