@@ -12,6 +12,7 @@ from bot import decisions
 from bot.approvals.machine import Vote
 from bot.blocks import modal
 from bot.blocks.ids import ActionId, DecisionMeta, RequestRef
+from bot.jobs.slack_calls import retry_after
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,7 @@ async def _patiently(call, *, tries: int = 3, max_wait_s: float = 5.0):
             status = exc.response.status_code
             if attempt == tries or not (status == 429 or status >= 500):
                 raise
-            retry = float(exc.response.headers.get("Retry-After") or exc.response.headers.get("retry-after") or 1)
+            retry = retry_after(exc) or 1.0  # a 5xx carries no Retry-After
             if retry > max_wait_s:
                 raise
             await asyncio.sleep(retry)

@@ -93,18 +93,15 @@ async def defer(session: AsyncSession, *, job: Job, run_at: datetime, now: datet
     return result.rowcount == 1
 
 
-async def queued(session: AsyncSession, *, key: str) -> bool:
-    """True when a job with this key waits to start; locked, so it cannot start before the caller commits.
+async def queued(session: AsyncSession, *, key: str, lock: bool = True) -> bool:
+    """True when a job with this key waits to start.
 
-    (A caller that finds one can rely on it to see the caller's changes, and need not queue another.)
+    Locked by default, so it cannot start before the caller commits (a caller that finds one can rely on it
+    to see the caller's changes, and need not queue another); `lock=False` only asks (a finished job's
+    successor may now be claimable).
     """
-    query = select(Job.id).where(Job.key == key, Job.status == "pending").limit(1).with_for_update(of=Job)
-    return (await session.exec(query)).first() is not None
-
-
-async def waiting(session: AsyncSession, *, key: str) -> bool:
-    """True when a job with this key is pending (finishing its predecessor may have made it claimable)."""
-    return (await session.exec(select(Job.id).where(Job.key == key, Job.status == "pending").limit(1))).first() is not None
+    query = select(Job.id).where(Job.key == key, Job.status == "pending").limit(1)
+    return (await session.exec(query.with_for_update(of=Job) if lock else query)).first() is not None
 
 
 async def next_run_at(session: AsyncSession) -> datetime | None:

@@ -169,7 +169,7 @@ class Worker:
             async with transaction(self.rt.sessions) as session:
                 if await jobs.finish(session, job=job, now=self.rt.now()) and apply is not None:
                     await apply(session)
-                more = session.info.get(jobs.ENQUEUED) or await jobs.waiting(session, key=job.key)
+                more = session.info.get(jobs.ENQUEUED) or await jobs.queued(session, key=job.key, lock=False)
             if more:  # follow-up jobs, or this key's next one: look again at once (else the queue is dry)
                 self.wake()
         except Exception as exc:  # every failure is recorded on the job row, none is lost
