@@ -83,6 +83,8 @@ async def resources(rt: Runtime) -> AsyncIterator[None]:
         try:
             yield
         finally:
+            if rt.webhooks is not None:
+                await rt.webhooks.close()
             await rt.engine.dispose()
 
 

@@ -8,33 +8,26 @@ webhook, which is what bounds ingest under a burst (a flash sale sends hundreds 
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
 from bot.approvals.machine import JobKind
 from bot.runtime import Runtime
-from storage.db import transaction
-from storage.models import Job, WebhookReceipt
+from storage import webhooks
+from storage.webhooks import Receipt
 
 ORDER_TOPICS = frozenset({"orders/create", "orders/updated"})
 
 
-# Core statements built once and run with a list of parameter sets: their compiled form (and cache key) is
-# reused, where a multi-row VALUES built per batch was compiled afresh every time (most of the web process's
-# CPU under load).
-_JOBS_INSERT = Job.__table__.insert()
-_RECEIPTS_INSERT: dict[str, Any] = {}
-
-
-def _receipts_insert(dialect: str) -> Any:
-    if dialect not in _RECEIPTS_INSERT:
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        _RECEIPTS_INSERT[dialect] = (insert(WebhookReceipt.__table__).on_conflict_do_nothing()
-                                     .returning(WebhookReceipt.__table__.c.webhook_id))
-    return _RECEIPTS_INSERT[dialect]
+def job_payload(d: Delivery) -> str:
+    """The order job's payload as JSON text, around the delivery's own bytes (no re-encoding of the order)."""
+    try:
+        order = d.raw.decode("utf-8-sig")  # parse_body accepted it; JSON may also come as UTF-16/32 (rare)
+    except UnicodeDecodeError:
+        order = json.dumps(d.body)
+    head = json.dumps({"shop": d.shop, "topic": d.topic, "webhook_id": d.webhook_id})
+    return f'{head[:-1]}, "order": {order}}}'
 
 
 @dataclass(frozen=True)
@@ -46,6 +39,7 @@ class Delivery:
     webhook_id: str
     event_id: str | None
     body: dict[str, Any]
+    raw: bytes  # the verified body as received
 
 
 class WebhookBatcher:
@@ -56,6 +50,11 @@ class WebhookBatcher:
         self.max_batch = max_batch
         self._pending: list[tuple[Delivery, asyncio.Future[bool]]] = []
         self._flushing = False
+        self._store = webhooks.BatchStore(rt.engine, rt.sessions)
+
+    async def close(self) -> None:
+        """Release the database connection kept for batches."""
+        await self._store.close()
 
     async def accept(self, delivery: Delivery) -> bool:
         """Store the delivery (and its processing job) durably; True when it was new."""
@@ -98,19 +97,9 @@ class WebhookBatcher:
             if event:
                 seen_events.add(event)
             first.append(d)
-        now = self.rt.now()
-        async with transaction(self.rt.sessions) as session:
-            conn = await session.connection()
-            receipts = [dict(webhook_id=d.webhook_id, event_id=d.event_id, topic=d.topic, shop_domain=d.shop,
-                             received_at=now) for d in first]
-            rows = await conn.execute(_receipts_insert(conn.dialect.name), receipts)
-            stored = {row[0] for row in rows.all()}
-            fresh = [d for d in first if d.webhook_id in stored]
-            jobs = [dict(kind=JobKind.PROCESS_ORDER.value, key=f"order:{d.shop}:{d.body.get('id')}", status="pending",
-                         payload={"shop": d.shop, "topic": d.topic, "webhook_id": d.webhook_id, "order": d.body},
-                         run_at=now, attempts=0, max_attempts=self.rt.settings.job_max_attempts, created_at=now,
-                         updated_at=now)
-                    for d in fresh if d.topic in ORDER_TOPICS]
-            if jobs:
-                await conn.execute(_JOBS_INSERT, jobs)
-        return {id(d) for d in fresh}
+        receipts = [Receipt(d.webhook_id, d.event_id, d.topic, d.shop, *(
+                        (f"order:{d.shop}:{d.body.get('id')}", job_payload(d)) if d.topic in ORDER_TOPICS else ()))
+                    for d in first]
+        stored = await self._store.store(receipts, job_kind=JobKind.PROCESS_ORDER.value, now=self.rt.now(),
+                                         max_attempts=self.rt.settings.job_max_attempts)
+        return {id(d) for d in first if d.webhook_id in stored}

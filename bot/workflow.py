@@ -31,9 +31,9 @@ def enqueue_effects(session: AsyncSession, rt: Runtime, effects: tuple[Effect, .
 
 
 async def accept_webhook(rt: Runtime, *, topic: str, shop: str, webhook_id: str, event_id: str | None,
-                         body: dict[str, Any]) -> bool:
+                         body: dict[str, Any], raw: bytes) -> bool:
     """Store a verified delivery and its processing job (group-committed); False for a duplicate."""
-    return await rt.webhooks.accept(Delivery(topic, shop, webhook_id, event_id, body))
+    return await rt.webhooks.accept(Delivery(topic, shop, webhook_id, event_id, body, raw))
 
 
 async def flag_order(rt: Runtime, session: AsyncSession, *, shop: str, order: OrderFacts, match: Match,

@@ -152,7 +152,7 @@ def register(app: web.Application, rt: Runtime) -> None:
         if topic in ORDER_TOPICS and not (isinstance(payload, dict) and _order_id_ok(payload.get("id"))):
             return _bad(400, f"{topic} body must be an order object with an `id`")
         fresh = await accept_webhook(rt, topic=topic, shop=shop, webhook_id=webhook_id,
-                                     event_id=event_id or None, body=payload)
+                                     event_id=event_id or None, body=payload, raw=body)
         return web.Response(body=DUPLICATE if not fresh else STORED, content_type="application/json")
 
     app.router.add_post("/shopify/webhooks", receive)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import Text, bindparam
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import WebhookReceipt
+from storage.db import is_sqlite, transaction
+from storage.models import Job, WebhookReceipt
 
 
 async def record(session: AsyncSession, *, webhook_id: str, event_id: str | None, topic: str, shop: str,
@@ -22,3 +27,103 @@ async def record(session: AsyncSession, *, webhook_id: str, event_id: str | None
         .returning(WebhookReceipt.id)
     )
     return (await session.exec(stmt)).first() is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """One delivery to store: its receipt, and (when `job_key` is set) the job that processes it."""
+
+    webhook_id: str
+    event_id: str | None
+    topic: str
+    shop: str
+    job_key: str | None = None
+    job_payload: str | None = None  # the job's payload, already JSON text (built from the delivery's own bytes)
+
+
+# PostgreSQL: the whole batch in one statement, so one round trip and no BEGIN/COMMIT of its own (a single
+# statement is atomic). Its text never changes, so asyncpg prepares it once; a receipts-then-jobs pair of
+# multi-row VALUES was a new statement to parse and plan for every batch size.
+_PG_STORE = """
+WITH d AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+        WITH ORDINALITY AS d(webhook_id, event_id, topic, shop_domain, key, payload, n)
+), r AS (
+    INSERT INTO webhook_receipt (webhook_id, event_id, topic, shop_domain, received_at)
+    SELECT webhook_id, event_id, topic, shop_domain, $7::timestamptz FROM d ORDER BY n
+    ON CONFLICT DO NOTHING
+    RETURNING webhook_id
+), j AS (
+    INSERT INTO job (kind, key, status, payload, run_at, attempts, max_attempts, created_at, updated_at)
+    SELECT $8::text, d.key, 'pending', d.payload::json, $7, 0, $9::integer, $7, $7
+    FROM d JOIN r USING (webhook_id) WHERE d.key IS NOT NULL ORDER BY d.n
+)
+SELECT webhook_id FROM r
+"""
+
+# SQLite: statements compiled once and run with a list of rows (the payload bound as the text it already is).
+_SQLITE_RECEIPTS = (sqlite_insert(WebhookReceipt.__table__).on_conflict_do_nothing()
+                    .returning(WebhookReceipt.__table__.c.webhook_id))
+_SQLITE_JOBS = Job.__table__.insert().values(payload=bindparam("payload", type_=Text))
+
+
+class BatchStore:
+    """Writes batches of receipts and their jobs atomically; `store` returns the webhook ids that were new."""
+
+    def __init__(self, engine: AsyncEngine, sessions: Any):
+        self.engine, self.sessions = engine, sessions
+        # PostgreSQL: one connection kept for the batches (written one at a time), so a batch costs one round
+        # trip, where a pool checkout's liveness ping alone costs three (BEGIN, ping, ROLLBACK).
+        self._conn: AsyncConnection | None = None
+
+    async def store(self, receipts: list[Receipt], *, job_kind: str, now: datetime, max_attempts: int) -> set[str]:
+        """Store the batch; a batch whose connection failed is tried once more on a fresh one."""
+        if is_sqlite(self.engine):
+            return await _store_sqlite(self.sessions, receipts, job_kind, now, max_attempts)
+        for attempt in (1, 2):
+            try:
+                if self._conn is None:
+                    self._conn = await self.engine.connect()
+                return await _store_pg(self._conn, receipts, job_kind, now, max_attempts)
+            except Exception:
+                # Retrying is safe: a batch that did commit finds its receipts there and stores nothing twice
+                # (its senders are then told "duplicate", still a 200).
+                await self.close()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def close(self) -> None:
+        """Give the kept connection back (dropping it if it broke)."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                await conn.close()
+            except Exception:  # a dead connection: the pool discards it
+                await conn.invalidate()
+
+
+async def _store_pg(conn: AsyncConnection, receipts: list[Receipt], job_kind: str, now: datetime,
+                    max_attempts: int) -> set[str]:
+    raw = (await conn.get_raw_connection()).driver_connection
+    rows = await raw.fetch(
+        _PG_STORE, [r.webhook_id for r in receipts], [r.event_id for r in receipts], [r.topic for r in receipts],
+        [r.shop for r in receipts], [r.job_key for r in receipts], [r.job_payload for r in receipts], now, job_kind,
+        max_attempts)
+    return {row[0] for row in rows}
+
+
+async def _store_sqlite(sessions: Any, receipts: list[Receipt], job_kind: str, now: datetime,
+                        max_attempts: int) -> set[str]:
+    async with transaction(sessions) as session:
+        conn = await session.connection()
+        rows = await conn.execute(_SQLITE_RECEIPTS, [
+            dict(webhook_id=r.webhook_id, event_id=r.event_id, topic=r.topic, shop_domain=r.shop, received_at=now)
+            for r in receipts])
+        stored = {row[0] for row in rows.all()}
+        jobs = [dict(kind=job_kind, key=r.job_key, status="pending", payload=r.job_payload, run_at=now, attempts=0,
+                     max_attempts=max_attempts, created_at=now, updated_at=now)
+                for r in receipts if r.job_key and r.webhook_id in stored]
+        if jobs:
+            await conn.execute(_SQLITE_JOBS, jobs)
+    return stored

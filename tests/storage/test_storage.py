@@ -73,6 +73,43 @@ async def test_webhook_receipts_dedupe_on_webhook_id_and_event_id(sessions):
         assert await webhooks.record(s, webhook_id="w4", event_id=None, topic="orders/create", shop="s", now=T0)
 
 
+async def test_a_stored_batch_keeps_the_first_of_each_delivery_and_queues_only_its_jobs(sessions):
+    store = webhooks.BatchStore(sessions.kw["bind"], sessions)
+    payload = '{"shop": "s", "order": {"id": 1, "note": "ünïcode \\u00e9"}}'
+    batch = [webhooks.Receipt("w1", "e1", "orders/create", "s", "order:s:1", payload),
+             webhooks.Receipt("w2", None, "app/uninstalled", "s"),
+             webhooks.Receipt("w3", "e3", "orders/updated", "s", "order:s:1", '{"n": 3}'),
+             webhooks.Receipt("w4", "e4", "orders/create", "s", "order:s:2", '{"n": 4}')]
+    stored = await store.store(batch, job_kind="order.process", now=T0, max_attempts=5)
+    assert stored == {"w1", "w2", "w3", "w4"}
+    again = [webhooks.Receipt("w1", "e9", "orders/create", "s", "order:s:1", '{"n": 5}'),  # same delivery id
+             webhooks.Receipt("w5", "e3", "orders/updated", "s", "order:s:1", '{"n": 6}'),  # same event
+             webhooks.Receipt("w6", "e3", "orders/create", "s", "order:s:3", '{"n": 7}')]  # event, other topic
+    assert await store.store(again, job_kind="order.process", now=T0, max_attempts=5) == {"w6"}
+    await store.close()
+    async with sessions() as s:
+        rows = (await s.exec(text("SELECT id, kind, key, status, payload, max_attempts, run_at FROM job"))).all()
+    assert [r.key for r in sorted(rows)] == ["order:s:1", "order:s:1", "order:s:2", "order:s:3"]  # in order
+    assert {(r.kind, r.status, r.max_attempts) for r in rows} == {("order.process", "pending", 5)}
+    async with sessions() as s:
+        [first] = await jobs.claim(s, now=T0, lease_s=30, limit=1)
+    assert first.payload == {"shop": "s", "order": {"id": 1, "note": "ünïcode é"}}
+    assert first.run_at.replace(tzinfo=UTC) == T0
+
+
+async def test_a_batch_whose_kept_connection_died_is_stored_on_a_fresh_one(sessions):
+    engine = sessions.kw["bind"]
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite keeps no connection for batches")
+    store = webhooks.BatchStore(engine, sessions)
+    assert await store.store([webhooks.Receipt("w1", None, "t", "s")], job_kind="k", now=T0, max_attempts=5) == {"w1"}
+    pid = (await (await store._conn.get_raw_connection()).driver_connection.fetchval("SELECT pg_backend_pid()"))
+    async with sessions() as s:  # what a database restart or an idle timeout does to it
+        await s.exec(text(f"SELECT pg_terminate_backend({pid})"))
+    assert await store.store([webhooks.Receipt("w2", None, "t", "s")], job_kind="k", now=T0, max_attempts=5) == {"w2"}
+    await store.close()
+
+
 async def test_jobs_with_one_key_run_in_order_and_leases_expire(sessions):
     async with transaction(sessions) as s:
         a = jobs.enqueue(s, kind="k", key="order-1", now=T0)
