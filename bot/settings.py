@@ -51,7 +51,9 @@ class Settings(BaseSettings):
     host: str = "0.0.0.0"
     port: int = Field(3000, validation_alias=AliasChoices("PORT", "HOLDFAST_PORT"))
     run_worker: bool = True
-    worker_concurrency: int = 8
+    # Slots are cheap (a job mostly waits on Slack or Shopify); few slots under a backlog meant a claim per
+    # finished job, and on SQLite those claims queued for the one write lock with the jobs' own commits.
+    worker_concurrency: int = Field(64, ge=1)
     worker_poll_s: float = 0.5
     job_max_attempts: int = 8
     job_backoff_base_s: float = 1.0

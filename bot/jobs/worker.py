@@ -45,13 +45,14 @@ class Worker:
     """Runs jobs from the jobs table; any number of workers may share one database."""
 
     def __init__(self, rt: Runtime, executors: dict[str, Executor], on_dead: dict[str, OnDead],
-                 *, concurrency: int = 8, reserve: int = 2, poll_s: float = 0.5, lease_s: float = 60.0,
+                 *, concurrency: int = 64, reserve: int | None = None, poll_s: float = 0.5, lease_s: float = 60.0,
                  backoff_base_s: float = 1.0, backoff_max_s: float = 300.0):
         self.rt = rt
         self.executors = executors
         self.on_dead = on_dead
         self.concurrency = concurrency
-        self.reserve = min(reserve, concurrency - 1)  # slots Shopify jobs leave to the others
+        # Slots Shopify jobs leave to the others: a quarter (at least 2) of them.
+        self.reserve = min(max(2, concurrency // 4) if reserve is None else reserve, concurrency - 1)
         self.poll_s = poll_s
         self.lease_s = lease_s
         self.backoff_base_s = backoff_base_s
