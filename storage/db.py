@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import weakref
@@ -16,6 +15,8 @@ from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.writer import WriterLock
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 WRITE_OPTION = "holdfast_write"  # execution option marking a connection's transaction as one that writes
@@ -75,22 +76,27 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
 
 
-_writers: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
+_writers: weakref.WeakKeyDictionary[Any, WriterLock] = weakref.WeakKeyDictionary()
 
 
-def _writer_lock(sessions: async_sessionmaker[AsyncSession]) -> contextlib.AbstractAsyncContextManager[Any]:
+def _writer_lock(sessions: async_sessionmaker[AsyncSession],
+                 background: bool) -> contextlib.AbstractAsyncContextManager[Any]:
     engine = sessions.kw.get("bind")
     if engine is None or not is_sqlite(engine):
         return contextlib.nullcontext()
     # SQLite has one writer at a time, and a writer waiting in busy_timeout polls with sleeps of up to
-    # 100 ms: queueing this process's writers on an asyncio lock hands the lock over at once instead.
-    return _writers.setdefault(engine.sync_engine, asyncio.Lock())
+    # 100 ms: queueing this process's writers on a lock hands it over at once instead.
+    return _writers.setdefault(engine.sync_engine, WriterLock()).hold(background=background)
 
 
 @asynccontextmanager
-async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """One unit of work that writes: commit on success, roll back on any error."""
-    async with _writer_lock(sessions):
+async def transaction(sessions: async_sessionmaker[AsyncSession], *,
+                      background: bool = False) -> AsyncIterator[AsyncSession]:
+    """One unit of work that writes: commit on success, roll back on any error.
+
+    `background` (the worker's own bookkeeping) lets writes someone is waiting for go first on SQLite.
+    """
+    async with _writer_lock(sessions, background):
         async with sessions() as session:
             async with session.begin():
                 await session.connection(execution_options={WRITE_OPTION: True})

@@ -73,7 +73,7 @@ class Worker:
     async def run_once(self) -> int:
         """Claim one batch of due jobs and run them concurrently; returns how many ran."""
         now = self.rt.now()
-        async with transaction(self.rt.sessions) as session:
+        async with transaction(self.rt.sessions, background=True) as session:
             batch = await jobs.claim(session, now=now, lease_s=self.lease_s, limit=self.concurrency)
         if batch:
             await asyncio.gather(*(self._run(job) for job in batch))
@@ -113,7 +113,7 @@ class Worker:
         # throttled shop does not hold up the approvers' Slack messages.
         room = max(0, self.concurrency - self.reserve - sum(j.kind.startswith(SHOPIFY) for j in self._running.values()))
         now = self.rt.now()
-        async with transaction(self.rt.sessions) as session:
+        async with transaction(self.rt.sessions, background=True) as session:
             batch = await jobs.claim(session, now=now, lease_s=self.lease_s, limit=min(limit, room)) if room else []
             if len(batch) < limit:
                 batch += await jobs.claim(session, now=now, lease_s=self.lease_s, limit=limit - len(batch),
@@ -141,7 +141,7 @@ class Worker:
                 continue
             now = self.rt.now()
             try:
-                async with transaction(self.rt.sessions) as session:
+                async with transaction(self.rt.sessions, background=True) as session:
                     await jobs.extend(session, leases=leases, until=now + timedelta(seconds=self.lease_s), now=now)
             except Exception:  # the database went away for a moment; the next beat tries again
                 log.exception("worker: extending job leases failed")
@@ -167,7 +167,7 @@ class Worker:
             if executor is None:
                 raise GiveUp(f"no executor for job kind {job.kind!r}")
             apply = await executor(self.rt, job)
-            async with transaction(self.rt.sessions) as session:
+            async with transaction(self.rt.sessions, background=True) as session:
                 if await jobs.finish(session, job=job, now=self.rt.now()) and apply is not None:
                     await apply(session)
                 more = session.info.get(jobs.ENQUEUED) or await jobs.queued(session, key=job.key, lock=False)
@@ -187,7 +187,7 @@ class Worker:
         dead = not retryable or job.attempts >= job.max_attempts
         log.warning("job %s %s attempt %s failed: %s%s", job.id, job.kind, job.attempts, message,
                     " (dead)" if dead else "")
-        async with transaction(self.rt.sessions) as session:
+        async with transaction(self.rt.sessions, background=True) as session:
             await jobs.fail(session, job=job, now=now, error=message,
                             retry_at=None if dead else self._retry_at(job, now, retry_after))
             if dead:
