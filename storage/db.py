@@ -79,8 +79,9 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 _writers: weakref.WeakKeyDictionary[Any, WriterLock] = weakref.WeakKeyDictionary()
 
 
-def _writer_lock(sessions: async_sessionmaker[AsyncSession],
-                 background: bool) -> contextlib.AbstractAsyncContextManager[Any]:
+def writer_lock(sessions: async_sessionmaker[AsyncSession], *,
+                background: bool = False) -> contextlib.AbstractAsyncContextManager[Any]:
+    """This process's turn to write on SQLite (a no-op on PostgreSQL)."""
     engine = sessions.kw.get("bind")
     if engine is None or not is_sqlite(engine):
         return contextlib.nullcontext()
@@ -96,7 +97,7 @@ async def transaction(sessions: async_sessionmaker[AsyncSession], *,
 
     `background` (the worker's own bookkeeping) lets writes someone is waiting for go first on SQLite.
     """
-    async with _writer_lock(sessions, background):
+    async with writer_lock(sessions, background=background):
         async with sessions() as session:
             async with session.begin():
                 await session.connection(execution_options={WRITE_OPTION: True})

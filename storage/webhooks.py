@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, bindparam
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.db import is_sqlite, transaction
-from storage.models import Job, WebhookReceipt
+from storage.db import is_sqlite, writer_lock
+from storage.models import WebhookReceipt
 
 
 async def record(session: AsyncSession, *, webhook_id: str, event_id: str | None, topic: str, shop: str,
@@ -61,10 +62,50 @@ WITH d AS (
 SELECT webhook_id FROM r
 """
 
-# SQLite: statements compiled once and run with a list of rows (the payload bound as the text it already is).
-_SQLITE_RECEIPTS = (sqlite_insert(WebhookReceipt.__table__).on_conflict_do_nothing()
-                    .returning(WebhookReceipt.__table__.c.webhook_id))
-_SQLITE_JOBS = Job.__table__.insert().values(payload=bindparam("payload", type_=Text))
+# SQLite: plain statements, run in the thread of a connection kept for batches.
+_RAW_RECEIPT = ("INSERT INTO webhook_receipt (webhook_id, event_id, topic, shop_domain, received_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING webhook_id")
+_RAW_JOB = ("INSERT INTO job (kind, key, payload, status, run_at, attempts, max_attempts, created_at, updated_at) "
+            "VALUES (?, ?, ?, 'pending', ?, 0, ?, ?, ?)")
+
+
+class _SqliteBatches:
+    """A SQLite file's batches written in one hop to a thread: every statement of a batch runs there.
+
+    Through SQLAlchemy and aiosqlite each statement (BEGIN, the inserts, COMMIT) was its own hop between the
+    event loop and the driver's thread; they were most of the web process's database time.
+    """
+
+    def __init__(self, path: str, dialect: Any):
+        self._path = path
+        self._when = WebhookReceipt.__table__.c.received_at.type.bind_processor(dialect)  # SQLAlchemy's format
+        self._db: sqlite3.Connection | None = None
+
+    def write(self, receipts: list[Receipt], job_kind: str, now: datetime, max_attempts: int) -> set[str]:
+        """Store the batch in one IMMEDIATE transaction (runs in a worker thread)."""
+        if self._db is None:
+            self._db = sqlite3.connect(self._path, timeout=30, isolation_level=None, check_same_thread=False)
+            for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=30000", "foreign_keys=ON"):
+                self._db.execute(f"PRAGMA {pragma}")
+        db, at = self._db, self._when(now)
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            stored = {row[0] for r in receipts
+                      for row in db.execute(_RAW_RECEIPT, (r.webhook_id, r.event_id, r.topic, r.shop, at))}
+            db.executemany(_RAW_JOB, [(job_kind, r.job_key, r.job_payload, at, max_attempts, at, at)
+                                      for r in receipts if r.job_key and r.webhook_id in stored])
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        return stored
+
+    def close(self) -> None:
+        """Close the thread's connection."""
+        db, self._db = self._db, None
+        if db is not None:
+            db.close()
 
 
 class BatchStore:
@@ -75,11 +116,13 @@ class BatchStore:
         # PostgreSQL: one connection kept for the batches (written one at a time), so a batch costs one round
         # trip, where a pool checkout's liveness ping alone costs three (BEGIN, ping, ROLLBACK).
         self._conn: AsyncConnection | None = None
+        self._sqlite = _SqliteBatches(engine.url.database or "", engine.dialect) if is_sqlite(engine) else None
 
     async def store(self, receipts: list[Receipt], *, job_kind: str, now: datetime, max_attempts: int) -> set[str]:
         """Store the batch; a batch whose connection failed is tried once more on a fresh one."""
-        if is_sqlite(self.engine):
-            return await _store_sqlite(self.sessions, receipts, job_kind, now, max_attempts)
+        if self._sqlite is not None:
+            async with writer_lock(self.sessions):  # this process's other writers queue here, not in busy_timeout
+                return await asyncio.to_thread(self._sqlite.write, receipts, job_kind, now, max_attempts)
         for attempt in (1, 2):
             try:
                 if self._conn is None:
@@ -95,6 +138,8 @@ class BatchStore:
 
     async def close(self) -> None:
         """Give the kept connection back (dropping it if it broke)."""
+        if self._sqlite is not None:
+            self._sqlite.close()
         conn, self._conn = self._conn, None
         if conn is not None:
             try:
@@ -111,19 +156,3 @@ async def _store_pg(conn: AsyncConnection, receipts: list[Receipt], job_kind: st
         [r.shop for r in receipts], [r.job_key for r in receipts], [r.job_payload for r in receipts], now, job_kind,
         max_attempts)
     return {row[0] for row in rows}
-
-
-async def _store_sqlite(sessions: Any, receipts: list[Receipt], job_kind: str, now: datetime,
-                        max_attempts: int) -> set[str]:
-    async with transaction(sessions) as session:
-        conn = await session.connection()
-        rows = await conn.execute(_SQLITE_RECEIPTS, [
-            dict(webhook_id=r.webhook_id, event_id=r.event_id, topic=r.topic, shop_domain=r.shop, received_at=now)
-            for r in receipts])
-        stored = {row[0] for row in rows.all()}
-        jobs = [dict(kind=job_kind, key=r.job_key, status="pending", payload=r.job_payload, run_at=now, attempts=0,
-                     max_attempts=max_attempts, created_at=now, updated_at=now)
-                for r in receipts if r.job_key and r.webhook_id in stored]
-        if jobs:
-            await conn.execute(_SQLITE_JOBS, jobs)
-    return stored

@@ -97,10 +97,23 @@ async def test_a_stored_batch_keeps_the_first_of_each_delivery_and_queues_only_i
     assert first.run_at.replace(tzinfo=UTC) == T0
 
 
+async def test_a_batch_that_fails_stores_nothing_and_the_next_one_goes_through(sessions):
+    store = webhooks.BatchStore(sessions.kw["bind"], sessions)
+    broken = [webhooks.Receipt("w1", None, "orders/create", "s", "order:s:1", '{"n": 1}'),
+              webhooks.Receipt("w2", None, "orders/create", "s", "order:s:2", None)]  # a job without a payload
+    with pytest.raises(Exception):
+        await store.store(broken, job_kind="order.process", now=T0, max_attempts=5)
+    async with sessions() as s:  # all or nothing: its senders get a 5xx and Shopify sends them again
+        assert (await s.exec(text("SELECT count(*) FROM webhook_receipt"))).one()[0] == 0
+        assert (await s.exec(text("SELECT count(*) FROM job"))).one()[0] == 0
+    assert await store.store(broken[:1], job_kind="order.process", now=T0, max_attempts=5) == {"w1"}
+    await store.close()
+
+
 async def test_a_batch_whose_kept_connection_died_is_stored_on_a_fresh_one(sessions):
     engine = sessions.kw["bind"]
     if engine.dialect.name != "postgresql":
-        pytest.skip("SQLite keeps no connection for batches")
+        pytest.skip("a SQLite file has no server to cut the kept connection off")
     store = webhooks.BatchStore(engine, sessions)
     assert await store.store([webhooks.Receipt("w1", None, "t", "s")], job_kind="k", now=T0, max_attempts=5) == {"w1"}
     pid = (await (await store._conn.get_raw_connection()).driver_connection.fetchval("SELECT pg_backend_pid()"))
