@@ -78,7 +78,10 @@ class _SqliteBatches:
 
     def __init__(self, path: str, dialect: Any):
         self._path = path
-        self._when = WebhookReceipt.__table__.c.received_at.type.bind_processor(dialect)  # SQLAlchemy's format
+        # SQLAlchemy's own text for a timestamp ("YYYY-MM-DD HH:MM:SS.ffffff", UTC): rows are compared as text,
+        # so sqlite3's default adapter (which appends "+00:00") would put a job due now after now.
+        column = WebhookReceipt.__table__.c.received_at.type
+        self._when = column.dialect_impl(dialect).bind_processor(dialect)
         self._db: sqlite3.Connection | None = None
 
     def write(self, receipts: list[Receipt], job_kind: str, now: datetime, max_attempts: int) -> set[str]:

@@ -97,6 +97,21 @@ async def test_a_stored_batch_keeps_the_first_of_each_delivery_and_queues_only_i
     assert first.run_at.replace(tzinfo=UTC) == T0
 
 
+async def test_a_batch_stores_times_as_every_other_write_does(sessions):
+    """Times are compared in SQL: a job stored by a batch at `now` is due at `now`, as one stored by the ORM."""
+    store, now = webhooks.BatchStore(sessions.kw["bind"], sessions), T0 + timedelta(microseconds=123457)
+    await store.store([webhooks.Receipt("w1", None, "orders/create", "s", "order:s:1", "{}")], job_kind="k", now=now,
+                      max_attempts=5)
+    await store.close()
+    async with transaction(sessions) as s:
+        jobs.enqueue(s, kind="k", key="orm", now=now)
+    async with sessions() as s:
+        stored = (await s.exec(text("SELECT key, CAST(run_at AS TEXT) FROM job ORDER BY id"))).all()
+    assert stored[0][1] == stored[1][1]
+    async with transaction(sessions) as s:
+        assert len(await jobs.claim(s, now=now, lease_s=30, limit=10)) == 2
+
+
 async def test_a_batch_that_fails_stores_nothing_and_the_next_one_goes_through(sessions):
     store = webhooks.BatchStore(sessions.kw["bind"], sessions)
     broken = [webhooks.Receipt("w1", None, "orders/create", "s", "order:s:1", '{"n": 1}'),
