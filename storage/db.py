@@ -20,6 +20,8 @@ from storage.writer import WriterLock
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 WRITE_OPTION = "holdfast_write"  # execution option marking a connection's transaction as one that writes
+# Every SQLite connection holdfast opens (SQLAlchemy's, and the one kept for webhook batches).
+SQLITE_PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=30000", "foreign_keys=ON")
 
 
 def normalise_url(url: str) -> str:
@@ -55,10 +57,8 @@ def make_engine(url: str) -> AsyncEngine:
         # Autocommit at the driver so our "begin" hook controls the transaction mode.
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=NORMAL")
-        cur.execute("PRAGMA busy_timeout=30000")
-        cur.execute("PRAGMA foreign_keys=ON")
+        for pragma in SQLITE_PRAGMAS:
+            cur.execute(f"PRAGMA {pragma}")
         cur.close()
 
     @event.listens_for(engine.sync_engine, "begin")

@@ -1,4 +1,4 @@
-"""Webhook receipts: the unique delivery/event ids that make a redelivery a no-op."""
+"""Webhook receipts (whose unique delivery/event ids make a redelivery a no-op) and their jobs, a batch at a time."""
 
 from __future__ import annotations
 
@@ -8,26 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.db import is_sqlite, writer_lock
+from storage.db import SQLITE_PRAGMAS, is_sqlite, writer_lock
 from storage.models import WebhookReceipt
-
-
-async def record(session: AsyncSession, *, webhook_id: str, event_id: str | None, topic: str, shop: str,
-                 now: datetime) -> bool:
-    """Insert a receipt; False when this delivery (or this event for this topic) was seen before."""
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    stmt = (
-        insert(WebhookReceipt)
-        .values(webhook_id=webhook_id, event_id=event_id, topic=topic, shop_domain=shop, received_at=now)
-        .on_conflict_do_nothing()
-        .returning(WebhookReceipt.id)
-    )
-    return (await session.exec(stmt)).first() is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +72,7 @@ class _SqliteBatches:
         """Store the batch in one IMMEDIATE transaction (runs in a worker thread)."""
         if self._db is None:
             self._db = sqlite3.connect(self._path, timeout=30, isolation_level=None, check_same_thread=False)
-            for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=30000", "foreign_keys=ON"):
+            for pragma in SQLITE_PRAGMAS:
                 self._db.execute(f"PRAGMA {pragma}")
         db, at = self._db, self._when(now)
         db.execute("BEGIN IMMEDIATE")
@@ -122,7 +106,7 @@ class BatchStore:
         self._sqlite = _SqliteBatches(engine.url.database or "", engine.dialect) if is_sqlite(engine) else None
 
     async def store(self, receipts: list[Receipt], *, job_kind: str, now: datetime, max_attempts: int) -> set[str]:
-        """Store the batch; a batch whose connection failed is tried once more on a fresh one."""
+        """Store the batch; on PostgreSQL, a batch whose kept connection failed is tried once more on a fresh one."""
         if self._sqlite is not None:
             async with writer_lock(self.sessions):  # this process's other writers queue here, not in busy_timeout
                 return await asyncio.to_thread(self._sqlite.write, receipts, job_kind, now, max_attempts)

@@ -63,16 +63,6 @@ async def test_concurrent_appends_never_fork_the_chain(sessions):
     assert result.ok and result.count == 20
 
 
-async def test_webhook_receipts_dedupe_on_webhook_id_and_event_id(sessions):
-    async with transaction(sessions) as s:
-        assert await webhooks.record(s, webhook_id="w1", event_id="e1", topic="orders/create", shop="s", now=T0)
-        assert not await webhooks.record(s, webhook_id="w1", event_id="e2", topic="orders/create", shop="s", now=T0)
-        assert not await webhooks.record(s, webhook_id="w2", event_id="e1", topic="orders/create", shop="s", now=T0)
-        # The same event delivered for another topic is a different delivery.
-        assert await webhooks.record(s, webhook_id="w3", event_id="e1", topic="orders/updated", shop="s", now=T0)
-        assert await webhooks.record(s, webhook_id="w4", event_id=None, topic="orders/create", shop="s", now=T0)
-
-
 async def test_a_stored_batch_keeps_the_first_of_each_delivery_and_queues_only_its_jobs(sessions):
     store = webhooks.BatchStore(sessions.kw["bind"], sessions)
     payload = '{"shop": "s", "order": {"id": 1, "note": "ünïcode \\u00e9"}}'
@@ -84,8 +74,9 @@ async def test_a_stored_batch_keeps_the_first_of_each_delivery_and_queues_only_i
     assert stored == {"w1", "w2", "w3", "w4"}
     again = [webhooks.Receipt("w1", "e9", "orders/create", "s", "order:s:1", '{"n": 5}'),  # same delivery id
              webhooks.Receipt("w5", "e3", "orders/updated", "s", "order:s:1", '{"n": 6}'),  # same event
-             webhooks.Receipt("w6", "e3", "orders/create", "s", "order:s:3", '{"n": 7}')]  # event, other topic
-    assert await store.store(again, job_kind="order.process", now=T0, max_attempts=5) == {"w6"}
+             webhooks.Receipt("w6", "e3", "orders/create", "s", "order:s:3", '{"n": 7}'),  # event, other topic
+             webhooks.Receipt("w7", None, "app/uninstalled", "s")]  # no event id, like w2: no conflict
+    assert await store.store(again, job_kind="order.process", now=T0, max_attempts=5) == {"w6", "w7"}
     await store.close()
     async with sessions() as s:
         rows = (await s.exec(text("SELECT id, kind, key, status, payload, max_attempts, run_at FROM job"))).all()
