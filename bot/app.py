@@ -18,6 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.approvals.policies import PolicySet, load_file
 from bot.clock import utcnow
 from bot.directory import Directory
+from bot.jobs.common import prefetch
 from bot.jobs.effects import EXECUTORS, ON_DEAD
 from bot.jobs.reports import EXECUTORS as REPORT_EXECUTORS
 from bot.ingest import WebhookBatcher
@@ -64,7 +65,7 @@ def build_runtime(settings: Settings, *, now: Callable[[], datetime] = utcnow,
     rt.worker = Worker(rt, {**EXECUTORS, **REPORT_EXECUTORS}, ON_DEAD, concurrency=settings.worker_concurrency,
                        poll_s=settings.worker_poll_s,
                        lease_s=settings.job_lease_s, backoff_base_s=settings.job_backoff_base_s,
-                       backoff_max_s=settings.job_backoff_max_s)
+                       backoff_max_s=settings.job_backoff_max_s, prefetch=prefetch)
     return rt
 
 

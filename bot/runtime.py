@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -42,6 +42,8 @@ class Runtime:
     webhooks: WebhookBatcher | None = field(default=None)
     # This process's view of each Slack channel's posting schedule (bot/jobs/pacing.py).
     pacer: Pacer = field(init=False)
+    # What the worker's claim loaded for each running job, by job id (bot/jobs/common.py `prefetch`).
+    loaded: dict[int, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.pacer = Pacer(self.settings.slack_post_rate, self.settings.slack_post_burst)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,24 +30,24 @@ def enqueue(session: AsyncSession, *, kind: str, key: str, now: datetime, payloa
 async def claim(session: AsyncSession, *, now: datetime, lease_s: float, limit: int,
                 skip_kinds: tuple[str, ...] = ()) -> list[Job]:
     """Lease up to `limit` due jobs whose earlier same-key jobs are finished (none whose kind starts with one of
-    `skip_kinds`)."""
+    `skip_kinds`), soonest first."""
     earlier = aliased(Job)
     # Two equalities rather than IN: an IN list is re-rendered on every call, and the worker claims often.
     active = or_(earlier.status == ACTIVE[0], earlier.status == ACTIVE[1])
     blocked = exists().where(and_(earlier.key == Job.key, earlier.id < Job.id, active))
     due = or_(and_(Job.status == "pending", col(Job.run_at) <= now),
               and_(Job.status == "running", col(Job.lease_until) < now))
-    query = select(Job).where(due, ~blocked)
+    chosen = select(Job.id).where(due, ~blocked)
     for prefix in skip_kinds:
-        query = query.where(~col(Job.kind).startswith(prefix))
-    query = query.order_by(col(Job.run_at), col(Job.id)).limit(limit).with_for_update(skip_locked=True, of=Job)
-    jobs = list((await session.exec(query)).all())
-    for job in jobs:
-        job.status, job.attempts = "running", job.attempts + 1
-        job.lease_until, job.updated_at = now + timedelta(seconds=lease_s), now
-        session.add(job)
-    await session.flush()
-    return jobs
+        chosen = chosen.where(~col(Job.kind).startswith(prefix))
+    chosen = chosen.order_by(col(Job.run_at), col(Job.id)).limit(limit).with_for_update(skip_locked=True, of=Job)
+    # One statement whatever the batch size (the worker claims often): no row-by-row UPDATE after a SELECT.
+    leased = (update(Job).where(col(Job.id).in_(chosen.scalar_subquery()))
+              .values(status="running", attempts=Job.attempts + 1, lease_until=now + timedelta(seconds=lease_s),
+                      updated_at=now)
+              .returning(Job).execution_options(synchronize_session=False))
+    jobs = list((await session.exec(leased)).scalars().all())
+    return sorted(jobs, key=lambda job: (job.run_at, job.id))
 
 
 async def extend(session: AsyncSession, *, leases: list[tuple[int, int]], until: datetime, now: datetime) -> int:
@@ -60,13 +61,30 @@ async def extend(session: AsyncSession, *, leases: list[tuple[int, int]], until:
     return result.rowcount
 
 
-async def finish(session: AsyncSession, *, job: Job, now: datetime) -> bool:
-    """Mark a claimed job done; False if our lease was lost (someone else owns it now)."""
+@dataclass(frozen=True)
+class Finished:
+    """What finishing a job found: whether it was still ours, and whether a same-key job waits behind it."""
+
+    ours: bool
+    successor: bool
+
+    def __bool__(self) -> bool:
+        return self.ours
+
+
+async def finish(session: AsyncSession, *, job: Job, now: datetime) -> Finished:
+    """Mark a claimed job done; not `ours` if our lease was lost (someone else owns it now).
+
+    The same statement says whether a same-key job waits (it may start now): no second query per job.
+    """
+    later = aliased(Job)
+    waiting = exists().where(later.key == Job.key, later.status == "pending").label("successor")
     result = await session.exec(
         update(Job).where(col(Job.id) == job.id, Job.status == "running", Job.attempts == job.attempts)
-        .values(status="done", lease_until=None, updated_at=now, last_error=None)
+        .values(status="done", lease_until=None, updated_at=now, last_error=None).returning(waiting)
     )
-    return result.rowcount == 1
+    row = result.first()
+    return Finished(ours=row is not None, successor=bool(row[0]) if row is not None else False)
 
 
 async def fail(session: AsyncSession, *, job: Job, now: datetime, error: str, retry_at: datetime | None) -> str:

@@ -17,6 +17,21 @@ async def get(session: AsyncSession, *, request_id: int) -> ApprovalRequest | No
     return await session.get(ApprovalRequest, request_id)
 
 
+async def many(session: AsyncSession, *, ids: list[int]) -> dict[int, ApprovalRequest]:
+    """Requests by id, in one query."""
+    rows = (await session.exec(select(ApprovalRequest).where(col(ApprovalRequest.id).in_(ids)))).all()
+    return {row.id: row for row in rows if row.id is not None}
+
+
+async def decisions_of(session: AsyncSession, *, request_ids: list[int]) -> dict[int, list[Decision]]:
+    """Every vote of each of these requests, in order, in one query."""
+    query = select(Decision).where(col(Decision.request_id).in_(request_ids)).order_by(col(Decision.id))
+    found: dict[int, list[Decision]] = {rid: [] for rid in request_ids}
+    for row in (await session.exec(query)).all():
+        found[row.request_id].append(row)
+    return found
+
+
 async def by_order(session: AsyncSession, *, shop: str, order_gid: str) -> ApprovalRequest | None:
     """The request for an order, if any."""
     query = select(ApprovalRequest).where(ApprovalRequest.shop_domain == shop, ApprovalRequest.order_gid == order_gid)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -9,17 +10,67 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.approvals.machine import JobKind, slack_key
 from bot.jobs.errors import GiveUp
 from bot.runtime import Runtime
-from storage import jobs, requests
-from storage.models import ApprovalRequest, Job
+from storage import jobs, requests, tracking
+from storage.models import ApprovalRequest, Decision, Job, RequestCopy
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A claimed job's request as its claim found it, with its votes and (for a redraw) its copies."""
+
+    request: ApprovalRequest
+    decisions: list[Decision]
+    copies: list[RequestCopy] | None = None
+
+
+async def prefetch(rt: Runtime, session: AsyncSession, batch: list[Job]) -> None:
+    """Load the requests of a claimed batch in the claim's transaction: three queries for all, not sessions each.
+
+    The claim commits after the change that queued each job, so what it reads is as fresh as a read at the
+    job's start (the job starts at once); every later change queues a redraw of its own.
+    """
+    wanted = {job.id: rid for job in batch
+              if job.id is not None and isinstance(rid := job.payload.get("request_id"), int)}
+    if not wanted:
+        return
+    ids = sorted(set(wanted.values()))
+    found = await requests.many(session, ids=ids)
+    votes = await requests.decisions_of(session, request_ids=ids)
+    redraws = sorted({wanted[job.id] for job in batch if job.kind == JobKind.UPDATE_REQUEST and job.id in wanted})
+    copies = await tracking.copies_of(session, request_ids=redraws) if redraws else {}
+    for job_id, rid in wanted.items():
+        if rid in found:
+            rt.loaded[job_id] = Loaded(found[rid], votes[rid], copies.get(rid))
 
 
 async def load_request(rt: Runtime, job: Job) -> ApprovalRequest:
-    """The job's request, fresh from the database."""
+    """The job's request: as its claim loaded it, else fresh from the database."""
+    loaded = rt.loaded.get(job.id) if job.id is not None else None
+    if loaded is not None:
+        return loaded.request
     async with rt.sessions() as session:
         req = await requests.get(session, request_id=job.payload["request_id"])
     if req is None:
         raise GiveUp(f"request {job.payload['request_id']} does not exist")
     return req
+
+
+async def load_decisions(rt: Runtime, job: Job, req: ApprovalRequest) -> list[Decision]:
+    """The votes on the job's request: as its claim loaded them, else from the database."""
+    loaded = rt.loaded.get(job.id) if job.id is not None else None
+    if loaded is not None and loaded.request.id == req.id:
+        return loaded.decisions
+    async with rt.sessions() as session:
+        return await requests.decisions(session, request_id=req.id)
+
+
+async def load_copies(rt: Runtime, job: Job, req: ApprovalRequest) -> list[RequestCopy]:
+    """The request's escalation copies: as a redraw's claim loaded them, else from the database."""
+    loaded = rt.loaded.get(job.id) if job.id is not None else None
+    if loaded is not None and loaded.copies is not None and loaded.request.id == req.id:
+        return loaded.copies
+    async with rt.sessions() as session:
+        return await tracking.copies(session, request_id=req.id)
 
 
 def redraw(session: AsyncSession, req: ApprovalRequest, now: datetime) -> None:

@@ -10,7 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import flood
 from bot.blocks import request_message
-from bot.jobs.common import load_request, redraw
+from bot.jobs.common import load_decisions, load_request, redraw
 from bot.jobs.errors import RetryLater
 from bot.jobs.slack_calls import call, paced_post  # call: also imported from here by other executors
 from bot.jobs.worker import Apply
@@ -24,9 +24,8 @@ JOB_EVENT = "holdfast_job"
 FIND_PAGES = 10  # history pages (200 messages each) searched for an earlier attempt's post: a flood is long
 
 
-async def _view(rt: Runtime, req: ApprovalRequest) -> request_message.RequestView:
-    async with rt.sessions() as session:
-        return view_of(rt, req, await requests.decisions(session, request_id=req.id))
+async def _view(rt: Runtime, job: Job, req: ApprovalRequest) -> request_message.RequestView:
+    return view_of(rt, req, await load_decisions(rt, job, req))
 
 
 def _matches(message: dict[str, Any], event_type: str, key: str, value: Any) -> bool:
@@ -76,7 +75,7 @@ async def post_request(rt: Runtime, job: Job) -> Apply | None:
     if req.message_ts:
         return None
     ts = await _find(rt, job, req.channel, REQUEST_EVENT, "request_id", req.id) if job.attempts > 1 else None
-    view = await _view(rt, req)
+    view = await _view(rt, job, req)
     text, blocks = request_message.text_fallback(view), request_message.build(view)
     drawn = None  # found from an earlier attempt: it shows what that attempt drew, whatever it was
     if ts is None:
@@ -106,7 +105,7 @@ async def update_request(rt: Runtime, job: Job) -> Apply | None:
     req = await load_request(rt, job)
     if not req.message_ts:
         raise RetryLater("the request message is not posted yet")
-    view = await _view(rt, req)
+    view = await _view(rt, job, req)
     text, blocks = request_message.text_fallback(view), request_message.build(view)
     drawn = fingerprint(text, blocks)
     if drawn == req.drawn:
@@ -143,6 +142,6 @@ async def direct_message(rt: Runtime, job: Job) -> Apply | None:
     channel = opened["channel"]["id"]
     blocks = None
     if p.get("with_request") and p.get("request_id"):
-        blocks = request_message.build(await _view(rt, await load_request(rt, job)))
+        blocks = request_message.build(await _view(rt, job, await load_request(rt, job)))
     await post_once(rt, job, channel=channel, text=p["text"], blocks=blocks)
     return None

@@ -12,7 +12,7 @@ from bot.approvals.machine import JobKind, Status
 from bot.approvals.timers import Timer, TimerKind
 from bot.blocks import escalation, request_message
 from bot.decisions import state_of
-from bot.jobs.common import load_request, redraw, say_in_thread
+from bot.jobs.common import load_copies, load_decisions, load_request, redraw, say_in_thread
 from bot.jobs.slack_effects import call, post_once
 from bot.jobs.worker import Apply, Executor
 from bot.runtime import Runtime
@@ -131,9 +131,8 @@ def with_copies(update_request: Executor) -> Executor:
     async def run(rt: Runtime, job: Job) -> Apply | None:
         applied = await update_request(rt, job)
         req = await load_request(rt, job)
-        async with rt.sessions() as session:
-            shown = await tracking.copies(session, request_id=req.id)
-            view = view_of(rt, req, await requests.decisions(session, request_id=req.id)) if shown else None
+        shown = await load_copies(rt, job, req)
+        view = view_of(rt, req, await load_decisions(rt, job, req)) if shown else None
         for copy in shown:
             await call(rt.slack.chat_update(channel=copy.channel, ts=copy.ts, text=request_message.text_fallback(view),
                                             blocks=escalation.build(view, None)))

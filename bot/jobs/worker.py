@@ -27,6 +27,7 @@ SHOPIFY = ("shopify.", "order.")  # kinds that call the Admin API (and may wait 
 Apply = Callable[[AsyncSession], Awaitable[None]]
 Executor = Callable[["Runtime", Job], Awaitable[Apply | None]]
 OnDead = Callable[["Runtime", AsyncSession, Job, str], Awaitable[None]]
+Prefetch = Callable[["Runtime", AsyncSession, list[Job]], Awaitable[None]]
 
 
 def classify(exc: BaseException) -> tuple[bool, float | None, str]:
@@ -46,8 +47,9 @@ class Worker:
 
     def __init__(self, rt: Runtime, executors: dict[str, Executor], on_dead: dict[str, OnDead],
                  *, concurrency: int = 64, reserve: int | None = None, poll_s: float = 0.5, lease_s: float = 60.0,
-                 backoff_base_s: float = 1.0, backoff_max_s: float = 300.0):
+                 backoff_base_s: float = 1.0, backoff_max_s: float = 300.0, prefetch: Prefetch | None = None):
         self.rt = rt
+        self.prefetch = prefetch  # loads what a claimed batch's jobs will read, in the claim's transaction
         self.executors = executors
         self.on_dead = on_dead
         self.concurrency = concurrency
@@ -75,6 +77,8 @@ class Worker:
         now = self.rt.now()
         async with transaction(self.rt.sessions, background=True) as session:
             batch = await jobs.claim(session, now=now, lease_s=self.lease_s, limit=self.concurrency)
+            if batch and self.prefetch is not None:
+                await self.prefetch(self.rt, session, batch)
         if batch:
             await asyncio.gather(*(self._run(job) for job in batch))
         return len(batch)
@@ -115,9 +119,11 @@ class Worker:
         now = self.rt.now()
         async with transaction(self.rt.sessions, background=True) as session:
             batch = await jobs.claim(session, now=now, lease_s=self.lease_s, limit=min(limit, room)) if room else []
-            if len(batch) < limit:
+            if len(batch) < limit and room < limit:  # capped: the rest of the slots go to the other kinds
                 batch += await jobs.claim(session, now=now, lease_s=self.lease_s, limit=limit - len(batch),
                                           skip_kinds=SHOPIFY)
+            if batch and self.prefetch is not None:
+                await self.prefetch(self.rt, session, batch)
         capped = room < limit and sum(j.kind.startswith(SHOPIFY) for j in batch) >= room
         self._dry = len(batch) < limit and not capped
         for job in batch:
@@ -168,13 +174,17 @@ class Worker:
                 raise GiveUp(f"no executor for job kind {job.kind!r}")
             apply = await executor(self.rt, job)
             async with transaction(self.rt.sessions, background=True) as session:
-                if await jobs.finish(session, job=job, now=self.rt.now()) and apply is not None:
+                finished = await jobs.finish(session, job=job, now=self.rt.now())
+                if finished and apply is not None:
                     await apply(session)
-                more = session.info.get(jobs.ENQUEUED) or await jobs.queued(session, key=job.key, lock=False)
+                more = finished.successor or session.info.get(jobs.ENQUEUED)
             if more:  # follow-up jobs, or this key's next one: look again at once (else the queue is dry)
                 self.wake()
         except Exception as exc:  # every failure is recorded on the job row, none is lost
             await self._failed(job, exc)
+        finally:
+            if self.prefetch is not None:
+                self.rt.loaded.pop(job.id, None)
 
     def _retry_at(self, job: Job, now: datetime, retry_after: float | None) -> datetime:
         if retry_after is not None:

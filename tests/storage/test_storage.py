@@ -140,12 +140,14 @@ async def test_jobs_with_one_key_run_in_order_and_leases_expire(sessions):
     async with transaction(sessions) as s:
         assert await jobs.claim(s, now=T0, lease_s=30, limit=10) == []
     async with transaction(sessions) as s:
-        assert await jobs.finish(s, job=claimed[0], now=T0)
+        done = await jobs.finish(s, job=claimed[0], now=T0)
+    assert done.ours and done.successor  # b may start now: the worker looks again at once
     async with transaction(sessions) as s:
         [bj] = await jobs.claim(s, now=T0, lease_s=30, limit=10)
     assert bj.id == b.id
     async with transaction(sessions) as s:
-        assert await jobs.finish(s, job=bj, now=T0)
+        done = await jobs.finish(s, job=bj, now=T0)
+    assert done.ours and not done.successor
     # c's worker died: after its lease it is claimed again, and the stale owner cannot finish it.
     async with transaction(sessions) as s:
         again = await jobs.claim(s, now=T0 + timedelta(seconds=31), lease_s=30, limit=10)
@@ -153,6 +155,7 @@ async def test_jobs_with_one_key_run_in_order_and_leases_expire(sessions):
     async with transaction(sessions) as s:
         assert not await jobs.finish(s, job=claimed[1], now=T0)
         assert await jobs.finish(s, job=again[0], now=T0)
+    assert [j.id for j in claimed] == sorted(j.id for j in claimed)  # a claim comes soonest first
 
 
 async def test_failed_job_retries_later_or_goes_dead(sessions):
