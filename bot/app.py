@@ -63,7 +63,7 @@ def build_runtime(settings: Settings, *, now: Callable[[], datetime] = utcnow,
     )
     rt.webhooks = WebhookBatcher(rt)
     rt.worker = Worker(rt, {**EXECUTORS, **REPORT_EXECUTORS}, ON_DEAD, concurrency=settings.worker_concurrency,
-                       poll_s=settings.worker_poll_s,
+                       poll_s=settings.worker_poll_s, claim_gap_s=settings.worker_claim_gap_s,
                        lease_s=settings.job_lease_s, backoff_base_s=settings.job_backoff_base_s,
                        backoff_max_s=settings.job_backoff_max_s, prefetch=prefetch)
     return rt

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     # finished job, and on SQLite those claims queued for the one write lock with the jobs' own commits.
     worker_concurrency: int = Field(64, ge=1)
     worker_poll_s: float = 0.5
+    # Claims come at most this often: under load a claim then takes the jobs of many commits at once (a claim
+    # per commit cost more than the jobs' own reads); an idle worker claims at once.
+    worker_claim_gap_s: float = Field(0.02, ge=0)
     job_max_attempts: int = 8
     job_backoff_base_s: float = 1.0
     job_backoff_max_s: float = 300.0

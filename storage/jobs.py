@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, tuple_, update
-from sqlalchemy.orm import aliased
+from sqlalchemy import Integer, and_, bindparam, exists, or_, tuple_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -27,26 +27,40 @@ def enqueue(session: AsyncSession, *, kind: str, key: str, now: datetime, payloa
     return job
 
 
+_JOB = Job.__table__
+_TIME = _JOB.c.updated_at.type  # bound times go through the columns' own type (SQLite compares them as text)
+
+
+@functools.lru_cache(maxsize=8)
+def _claim_statement(skip_kinds: tuple[str, ...]) -> Any:
+    # Built once per `skip_kinds`, as Core on the table: building and adapting the expression (an aliased
+    # entity) on every call, and the ORM's bulk-update bookkeeping, cost more than running it.
+    earlier = _JOB.alias("earlier")
+    now = bindparam("now", type_=_TIME)
+    # Two equalities rather than IN: an IN list would be re-rendered on every call.
+    active = or_(earlier.c.status == ACTIVE[0], earlier.c.status == ACTIVE[1])
+    blocked = exists().where(earlier.c.key == _JOB.c.key, earlier.c.id < _JOB.c.id, active)
+    due = or_(and_(_JOB.c.status == "pending", _JOB.c.run_at <= now),
+              and_(_JOB.c.status == "running", _JOB.c.lease_until < now))
+    chosen = select(_JOB.c.id).where(due, ~blocked)
+    for prefix in skip_kinds:
+        chosen = chosen.where(~_JOB.c.kind.startswith(prefix))
+    chosen = (chosen.order_by(_JOB.c.run_at, _JOB.c.id).limit(bindparam("batch", type_=Integer))
+              .with_for_update(skip_locked=True, of=_JOB))
+    # One statement whatever the batch size: no row-by-row UPDATE after a SELECT.
+    return (update(_JOB).where(_JOB.c.id.in_(chosen.scalar_subquery()))
+            .values(status="running", attempts=_JOB.c.attempts + 1, lease_until=bindparam("until", type_=_TIME),
+                    updated_at=now)
+            .returning(*_JOB.c))
+
+
 async def claim(session: AsyncSession, *, now: datetime, lease_s: float, limit: int,
                 skip_kinds: tuple[str, ...] = ()) -> list[Job]:
     """Lease up to `limit` due jobs whose earlier same-key jobs are finished (none whose kind starts with one of
     `skip_kinds`), soonest first."""
-    earlier = aliased(Job)
-    # Two equalities rather than IN: an IN list is re-rendered on every call, and the worker claims often.
-    active = or_(earlier.status == ACTIVE[0], earlier.status == ACTIVE[1])
-    blocked = exists().where(and_(earlier.key == Job.key, earlier.id < Job.id, active))
-    due = or_(and_(Job.status == "pending", col(Job.run_at) <= now),
-              and_(Job.status == "running", col(Job.lease_until) < now))
-    chosen = select(Job.id).where(due, ~blocked)
-    for prefix in skip_kinds:
-        chosen = chosen.where(~col(Job.kind).startswith(prefix))
-    chosen = chosen.order_by(col(Job.run_at), col(Job.id)).limit(limit).with_for_update(skip_locked=True, of=Job)
-    # One statement whatever the batch size (the worker claims often): no row-by-row UPDATE after a SELECT.
-    leased = (update(Job).where(col(Job.id).in_(chosen.scalar_subquery()))
-              .values(status="running", attempts=Job.attempts + 1, lease_until=now + timedelta(seconds=lease_s),
-                      updated_at=now)
-              .returning(Job).execution_options(synchronize_session=False))
-    jobs = list((await session.exec(leased)).scalars().all())
+    result = await session.exec(_claim_statement(skip_kinds),
+                                params={"now": now, "batch": limit, "until": now + timedelta(seconds=lease_s)})
+    jobs = [Job(**row._mapping) for row in result]
     return sorted(jobs, key=lambda job: (job.run_at, job.id))
 
 
@@ -72,18 +86,24 @@ class Finished:
         return self.ours
 
 
+def _finish_statement() -> Any:
+    later = _JOB.alias("later")
+    waiting = exists().where(later.c.key == _JOB.c.key, later.c.status == "pending").label("successor")
+    return (update(_JOB).where(_JOB.c.id == bindparam("job_id"), _JOB.c.status == "running",
+                               _JOB.c.attempts == bindparam("job_attempts"))
+            .values(status="done", lease_until=None, updated_at=bindparam("now", type_=_TIME), last_error=None)
+            .returning(waiting))
+
+
+_FINISH = _finish_statement()
+
+
 async def finish(session: AsyncSession, *, job: Job, now: datetime) -> Finished:
     """Mark a claimed job done; not `ours` if our lease was lost (someone else owns it now).
 
     The same statement says whether a same-key job waits (it may start now): no second query per job.
     """
-    later = aliased(Job)
-    waiting = exists().where(later.key == Job.key, later.status == "pending").label("successor")
-    result = await session.exec(
-        update(Job).where(col(Job.id) == job.id, Job.status == "running", Job.attempts == job.attempts)
-        .values(status="done", lease_until=None, updated_at=now, last_error=None).returning(waiting)
-    )
-    row = result.first()
+    row = (await session.exec(_FINISH, params={"job_id": job.id, "job_attempts": job.attempts, "now": now})).first()
     return Finished(ours=row is not None, successor=bool(row[0]) if row is not None else False)
 
 

@@ -11,6 +11,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import ApprovalRequest, Decision, Shop
 
+# The jobs' frequent writes go to the table (Core), not through the ORM's bulk-update bookkeeping, which cost
+# more than the statement; none of their callers reads the same request object back from its session.
+_REQUEST = ApprovalRequest.__table__
+
 
 async def get(session: AsyncSession, *, request_id: int) -> ApprovalRequest | None:
     """One request by id."""
@@ -79,7 +83,7 @@ async def assign(session: AsyncSession, *, request_id: int, assignee: str, now: 
 async def set_outcome(session: AsyncSession, *, request_id: int, state: str, now: datetime,
                       error: str | None = None) -> None:
     """Record whether the decision's effect landed in Shopify."""
-    await session.exec(update(ApprovalRequest).where(col(ApprovalRequest.id) == request_id)
+    await session.exec(update(_REQUEST).where(_REQUEST.c.id == request_id)
                        .values(outcome_state=state, outcome_error=error, updated_at=now))
 
 
@@ -95,22 +99,25 @@ async def add_decision(session: AsyncSession, *, request_id: int, user_id: str, 
 async def set_message(session: AsyncSession, *, request_id: int, channel: str, ts: str, now: datetime,
                       drawn: str | None = None) -> None:
     """Remember where the request message lives (and the fingerprint of what it shows)."""
-    await session.exec(update(ApprovalRequest).where(col(ApprovalRequest.id) == request_id)
+    await session.exec(update(_REQUEST).where(_REQUEST.c.id == request_id)
                           .values(channel=channel, message_ts=ts, drawn=drawn, updated_at=now))
 
 
 async def set_drawn(session: AsyncSession, *, request_id: int, drawn: str) -> None:
     """Remember what the request message shows now (a redraw of the same thing can then be skipped)."""
-    await session.exec(update(ApprovalRequest).where(col(ApprovalRequest.id) == request_id).values(drawn=drawn))
+    await session.exec(update(_REQUEST).where(_REQUEST.c.id == request_id).values(drawn=drawn))
 
 
 async def set_hold(session: AsyncSession, *, request_id: int, state: str, now: datetime,
-                   hold_ids: list[str] | None = None, error: str | None = None) -> None:
-    """Record the hold's state (and our hold ids when placed)."""
+                   hold_ids: list[str] | None = None, error: str | None = None) -> str | None:
+    """Record the hold's state (and our hold ids when placed); returns the request message's ts, if posted."""
     values: dict[str, Any] = {"hold_state": state, "hold_error": error, "updated_at": now}
     if hold_ids is not None:
         values["hold_ids"] = hold_ids
-    await session.exec(update(ApprovalRequest).where(col(ApprovalRequest.id) == request_id).values(**values))
+    result = await session.exec(update(_REQUEST).where(_REQUEST.c.id == request_id).values(**values)
+                                .returning(_REQUEST.c.message_ts))
+    row = result.first()
+    return row[0] if row is not None else None
 
 
 async def pending(session: AsyncSession, *, limit: int = 100) -> list[ApprovalRequest]:

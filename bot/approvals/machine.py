@@ -164,8 +164,9 @@ def flag(shop: str, order: OrderFacts, match: Match) -> NewRequest:
     notes = policy.hold_notes or f"Held by holdfast for approval: policy {policy.title}"
     sk, lk = shopify_key(shop, order.gid), slack_key(shop, order.gid)
     effects = (
-        Effect(JobKind.TAGS, sk, {"order_gid": order.gid, "add": [policy.tags.pending], "remove": []}),
-        Effect(JobKind.HOLD, sk, {"order_gid": order.gid, "handle": HOLD_HANDLE, "notes": notes[:255]}),
+        # The hold job tags the order first: one job, not two, for what always goes together.
+        Effect(JobKind.HOLD, sk, {"order_gid": order.gid, "handle": HOLD_HANDLE, "notes": notes[:255],
+                                  "tags": [policy.tags.pending]}),
         Effect(JobKind.POST_REQUEST, lk, {}),
     )
     audit = {"policy": policy.id, "reasons": list(match.reasons), "missing": list(match.missing)}
@@ -221,9 +222,9 @@ def outcome(req: RequestState, policy: Policy, status: Status, *, by: str,
         effects.append(Effect(JobKind.CANCEL, sk, {
             "order_gid": gid, "reason": c.reason, "restock": c.restock, "refund": c.refund,
             "notify_customer": c.notify_customer, "staff_note": f"Rejected in Slack by {by} (holdfast)"}))
-    effects.append(Effect(JobKind.TAGS, sk, {"order_gid": gid, "add": [tag], "remove": [policy.tags.pending]}))
-    effects.append(Effect(JobKind.NOTE, sk, {"order_gid": gid, "status": status.value, "by": by,
-                                             "fields": fields or {}}))
+    # The decision's tags and its line in the order note: one job.
+    effects.append(Effect(JobKind.TAGS, sk, {"order_gid": gid, "add": [tag], "remove": [policy.tags.pending],
+                                             "note": {"status": status.value, "by": by, "fields": fields or {}}}))
     effects.append(Effect(JobKind.UPDATE_REQUEST, lk, {}))
     if req.requester:
         effects.append(Effect(JobKind.DM, f"dm:{req.requester}", {

@@ -14,8 +14,9 @@ from bot.jobs.errors import GiveUp, RetryLater
 from bot.jobs.worker import Apply
 from bot.runtime import Runtime
 from bot.shopify import documents as gql
+from bot.shopify.client import ShopifyClient
 from storage import audit, jobs, requests
-from storage.models import Job
+from storage.models import ApprovalRequest, Job
 
 OPEN_STATUSES = ("OPEN", "ON_HOLD")
 
@@ -44,6 +45,9 @@ async def hold(rt: Runtime, job: Job) -> Apply | None:
     if not open_fos:
         raise RetryLater(f"order {req.order_name} has no open fulfillment orders yet")
     client = await rt.shopify.get(shop)
+    tagged = job.payload.get("tags") or []
+    if tagged:  # the pending tag goes on with the hold (additive: a retry adds nothing twice)
+        await _change_tags(client, req.order_gid, add=tagged, remove=[])
     hold_ids: list[str] = []
     for fo in open_fos:
         existing = _ours(fo, handle)
@@ -61,10 +65,14 @@ async def hold(rt: Runtime, job: Job) -> Apply | None:
 
     async def apply(session: AsyncSession) -> None:
         now = rt.now()
-        await requests.set_hold(session, request_id=req.id, state="placed", hold_ids=hold_ids, now=now)
+        posted = await requests.set_hold(session, request_id=req.id, state="placed", hold_ids=hold_ids, now=now)
         await audit.append(session, at=now, actor="shopify", kind="hold.placed", shop_domain=shop, request_id=req.id,
-                           data={"fulfillment_orders": [fo["id"] for fo in open_fos], "hold_ids": hold_ids})
-        redraw(session, req, now)
+                           data={"fulfillment_orders": [fo["id"] for fo in open_fos], "hold_ids": hold_ids,
+                                 **({"tags_added": tagged} if tagged else {})})
+        # Not posted yet: the post draws the hold, and redraws if the hold lands while it posts (the UPDATE
+        # above locks the row, so of this and the post's commit, the later one sees the earlier).
+        if posted:
+            redraw(session, req, now)
 
     return apply
 
@@ -112,22 +120,38 @@ async def release(rt: Runtime, job: Job) -> Apply | None:
     return apply
 
 
+async def _change_tags(client: ShopifyClient, order_gid: str, *, add: list[str], remove: list[str]) -> None:
+    """Remove then add order tags, in one request when there are both (both additive: no read-modify-write)."""
+    if add and remove:
+        result = await client.execute(gql.TAGS_CHANGE, {"id": order_gid, "add": add, "remove": remove},
+                                      name="TagsChange")
+        roots = ("tagsRemove", "tagsAdd")
+    elif add or remove:
+        document, name, root = ((gql.TAGS_ADD, "TagsAdd", "tagsAdd") if add else
+                                (gql.TAGS_REMOVE, "TagsRemove", "tagsRemove"))
+        result = await client.execute(document, {"id": order_gid, "tags": add or remove}, name=name)
+        roots = (root,)
+    else:
+        return
+    for root in roots:
+        errors = result.user_errors(root)
+        if errors:
+            raise GiveUp(f"{root}: {errors[0].get('message')}")
+
+
 async def tags(rt: Runtime, job: Job) -> Apply | None:
-    """Add and remove order tags (both additive operations: no read-modify-write)."""
+    """Add and remove order tags and, for a decision, add its line to the order note."""
     p = job.payload
     req = await load_request(rt, job)
     client = await rt.shopify.get(req.shop_domain)
-    for field, document, name, root in (("remove", gql.TAGS_REMOVE, "TagsRemove", "tagsRemove"),
-                                        ("add", gql.TAGS_ADD, "TagsAdd", "tagsAdd")):
-        if p.get(field):
-            errors = (await client.execute(document, {"id": p["order_gid"], "tags": p[field]}, name=name)
-                      ).user_errors(root)
-            if errors:
-                raise GiveUp(f"{name}: {errors[0].get('message')}")
+    await _change_tags(client, p["order_gid"], add=p.get("add") or [], remove=p.get("remove") or [])
+    if p.get("note"):
+        await _append_note(rt, client, req, p["order_gid"], **p["note"])
 
     async def apply(session: AsyncSession) -> None:
         await audit.append(session, at=rt.now(), actor="shopify", kind="order.tagged", shop_domain=req.shop_domain,
-                           request_id=req.id, data={"add": p.get("add", []), "remove": p.get("remove", [])})
+                           request_id=req.id, data={"add": p.get("add", []), "remove": p.get("remove", []),
+                                                    **({"noted": p["note"]["status"]} if p.get("note") else {})})
 
     return apply
 
@@ -139,30 +163,35 @@ def note_line(request_id: int, status: str, by: str, fields: dict[str, Any]) -> 
     return f"[holdfast #{request_id}] {status} by {who}" + (f" ({detail})" if detail else "")
 
 
-async def note(rt: Runtime, job: Job) -> Apply | None:
+async def _append_note(rt: Runtime, client: ShopifyClient, req: ApprovalRequest, order_gid: str, *, status: str, by: str,
+                       fields: dict[str, Any] | None = None) -> None:
     """Append the decision to the order note, keeping whatever is there (orderUpdate overwrites `note`)."""
-    p = job.payload
-    req = await load_request(rt, job)
-    client = await rt.shopify.get(req.shop_domain)
-    current = (await client.execute(gql.ORDER_NOTE, {"id": p["order_gid"]}, name="OrderNote")).root("order")
+    current = (await client.execute(gql.ORDER_NOTE, {"id": order_gid}, name="OrderNote")).root("order")
     existing = (current or {}).get("note") or ""
     marker = f"[holdfast #{req.id}]"
     if marker in existing:
-        return None
-    line = note_line(req.id, p["status"], p["by"], p.get("fields") or {})
+        return  # an earlier attempt wrote it
+    line = note_line(req.id, status, by, fields or {})
     merged = f"{existing.rstrip()}\n{line}" if existing.strip() else line
-    update: dict[str, Any] = {"id": p["order_gid"], "note": merged}
+    update: dict[str, Any] = {"id": order_gid, "note": merged}
     policy = rt.policies.get(req.policy_id)
     if policy and policy.metafield:
         # One metafield per key, set on its own: other metafields on the order are left alone.
-        value = {"request_id": req.id, "policy": req.policy_id, "status": p["status"], "by": p["by"],
-                 "fields": p.get("fields") or {}}
+        value = {"request_id": req.id, "policy": req.policy_id, "status": status, "by": by, "fields": fields or {}}
         update["metafields"] = [{"namespace": policy.metafield.namespace, "key": policy.metafield.key,
                                  "type": "json", "value": json.dumps(value, sort_keys=True)}]
     result = await client.execute(gql.ORDER_UPDATE_NOTE, {"input": update}, name="OrderUpdateNote")
     errors = result.user_errors("orderUpdate")
     if errors:
         raise GiveUp(f"orderUpdate: {errors[0].get('message')}")
+
+
+async def note(rt: Runtime, job: Job) -> Apply | None:
+    """A decision's note on its own (jobs queued before tags and note became one job)."""
+    p = job.payload
+    req = await load_request(rt, job)
+    client = await rt.shopify.get(req.shop_domain)
+    await _append_note(rt, client, req, p["order_gid"], status=p["status"], by=p["by"], fields=p.get("fields"))
     return None
 
 

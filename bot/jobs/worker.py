@@ -46,7 +46,8 @@ class Worker:
     """Runs jobs from the jobs table; any number of workers may share one database."""
 
     def __init__(self, rt: Runtime, executors: dict[str, Executor], on_dead: dict[str, OnDead],
-                 *, concurrency: int = 64, reserve: int | None = None, poll_s: float = 0.5, lease_s: float = 60.0,
+                 *, concurrency: int = 64, reserve: int | None = None, poll_s: float = 0.5, claim_gap_s: float = 0.0,
+                 lease_s: float = 60.0,
                  backoff_base_s: float = 1.0, backoff_max_s: float = 300.0, prefetch: Prefetch | None = None):
         self.rt = rt
         self.prefetch = prefetch  # loads what a claimed batch's jobs will read, in the claim's transaction
@@ -56,6 +57,8 @@ class Worker:
         # Slots Shopify jobs leave to the others: a quarter (at least 2) of them.
         self.reserve = min(max(2, concurrency // 4) if reserve is None else reserve, concurrency - 1)
         self.poll_s = poll_s
+        self.claim_gap_s = claim_gap_s
+        self._last_claim = float("-inf")
         self.lease_s = lease_s
         self.backoff_base_s = backoff_base_s
         self.backoff_max_s = backoff_max_s
@@ -92,6 +95,14 @@ class Worker:
                 self._wake.clear()
                 free = self.concurrency - len(self._running)
                 if free > 0:
+                    loop = asyncio.get_running_loop()
+                    gap = self._last_claim + self.claim_gap_s - loop.time()
+                    if gap > 0:  # the last claim was just now: let the commits since then add up first
+                        await asyncio.sleep(gap)
+                        if self._stopping:
+                            break
+                        free = self.concurrency - len(self._running)
+                    self._last_claim = loop.time()
                     try:
                         await self._claim_and_start(free)
                     except asyncio.CancelledError:

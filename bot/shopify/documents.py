@@ -46,6 +46,19 @@ mutation TagsAdd($id: ID!, $tags: [String!]!) {
 }
 """
 
+TAGS_CHANGE = """
+mutation TagsChange($id: ID!, $add: [String!]!, $remove: [String!]!) {
+  tagsRemove(id: $id, tags: $remove) {
+    node { id }
+    userErrors { field message }
+  }
+  tagsAdd(id: $id, tags: $add) {
+    node { id }
+    userErrors { field message }
+  }
+}
+"""
+
 TAGS_REMOVE = """
 mutation TagsRemove($id: ID!, $tags: [String!]!) {
   tagsRemove(id: $id, tags: $tags) {
@@ -278,6 +291,7 @@ ALL = {
     "FulfillmentOrderReleaseHold": FULFILLMENT_ORDER_RELEASE_HOLD,
     "TagsAdd": TAGS_ADD,
     "TagsRemove": TAGS_REMOVE,
+    "TagsChange": TAGS_CHANGE,
     "OrderNote": ORDER_NOTE,
     "OrderUpdateNote": ORDER_UPDATE_NOTE,
     "OrderCancel": ORDER_CANCEL,

@@ -2,8 +2,11 @@
 
 import pytest
 
+from bot.approvals.machine import JobKind, shopify_key
 from bot.blocks.ids import ActionId
-from bot.devstack import CHANNEL
+from bot.devstack import CHANNEL, SHOP
+from storage import jobs
+from storage.db import transaction
 from tests.e2e.conftest import STAFF
 
 
@@ -26,6 +29,29 @@ async def test_shopify_failures_while_holding_still_hold_each_fulfillment_order_
     failed = [c for c in stack.shopify.calls if "fulfillmentOrderHold" in c["root_fields"] and c["status"] != 200
               or c.get("throttled")]
     assert failed, "the fault was injected"
+
+
+async def test_a_tagging_failure_retries_the_hold_job_which_still_holds_once(stack):
+    stack.shopify.faults.add(kind="5xx", root_field="tagsAdd", times=2)  # the hold job tags first
+    order = await stack.place_order(**STAFF)
+    await stack.settle(timeout=30)
+    held_once(stack, order)
+    assert stack.shopify.orders[order.gid].tags.count("holdfast-pending") == 1
+    assert (await stack.request_for(order)).hold_state == "placed"
+
+
+async def test_a_note_job_queued_before_tags_and_note_were_one_job_writes_the_note_once(stack):
+    order = await stack.place_order(**STAFF)
+    await stack.settle()
+    req = await stack.request_for(order)
+    async with transaction(stack.rt.sessions) as s:  # as an older holdfast queued it, twice over
+        for _ in range(2):
+            jobs.enqueue(s, kind=JobKind.NOTE, key=shopify_key(SHOP, order.gid), now=stack.rt.now(),
+                         payload={"request_id": req.id, "order_gid": order.gid, "status": "approved", "by": "U0ANA",
+                                  "fields": {}})
+    stack.rt.wake_worker()
+    await stack.settle()
+    assert stack.shopify.orders[order.gid].note.count(f"[holdfast #{req.id}] approved by Slack user U0ANA") == 1
 
 
 async def test_shopify_failures_while_releasing_release_once(stack):

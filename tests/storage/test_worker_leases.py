@@ -4,6 +4,8 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
+from sqlalchemy import event
+
 from bot.jobs.worker import Worker
 from storage import jobs
 from storage.db import transaction
@@ -124,3 +126,39 @@ async def test_jobs_waiting_for_shopify_leave_slots_for_slack(sessions):
     async with sessions() as s:
         assert await jobs.counts(s) == {"done": 7}, "the Slack post waited behind the Shopify jobs"
     assert most == 2
+
+
+async def test_a_burst_of_commits_is_claimed_in_a_few_batches_not_a_claim_each(sessions):
+    # Every commit that queues a job wakes the worker; under load a claim per commit cost more than the jobs'
+    # own work. With a claim gap the commits of the gap add up to one claim.
+    ran: list[int] = []
+
+    async def step(rt, job):
+        ran.append(job.payload["n"])
+
+    claims: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_):
+        if statement.lstrip().startswith("UPDATE job") and "job.attempts +" in statement:
+            claims.append(statement)  # a claim (a finish is an UPDATE too, without the attempt count)
+
+    engine = sessions.kw["bind"].sync_engine
+    rt = SimpleNamespace(sessions=sessions, now=lambda: datetime.now(UTC))
+    worker = Worker(rt, {"step": step}, {}, concurrency=64, poll_s=60.0, lease_s=60.0, claim_gap_s=0.5)
+    running = asyncio.create_task(worker.run_forever())
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        for n in range(20):  # twenty commits in quick succession, each waking the worker
+            async with transaction(sessions) as s:
+                jobs.enqueue(s, kind="step", key=f"k{n}", now=rt.now(), payload={"n": n})
+            worker.wake()
+        for _ in range(200):
+            if len(ran) == 20:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+        worker.stop()
+        await running
+    assert sorted(ran) == list(range(20))
+    assert 1 <= len(claims) <= 1 + len(ran) // 4, len(claims)

@@ -47,16 +47,16 @@ def kinds(result):
     return [e.kind for e in result.effects]
 
 
-def test_flag_tags_holds_and_posts_in_that_order():
+def test_flag_tags_and_holds_in_one_job_then_posts():
     order = OrderFacts(gid="gid://shopify/Order/1", legacy_id="1", name="#1", currency="USD", total_price=Decimal(1))
     new = machine.flag("s.myshopify.com", order, Match(STAFF, ("customer tag `staff`",)))
-    assert [e.kind for e in new.effects] == [JobKind.TAGS, JobKind.HOLD, JobKind.POST_REQUEST]
-    assert new.effects[0].payload["add"] == ["p"]
-    hold = new.effects[1]
+    assert [e.kind for e in new.effects] == [JobKind.HOLD, JobKind.POST_REQUEST]
+    hold = new.effects[0]
+    assert hold.payload["tags"] == ["p"]
     assert hold.payload["handle"] == machine.HOLD_HANDLE and len(machine.HOLD_HANDLE) <= 64
     assert "staff" in hold.payload["notes"]
-    # Shopify effects share one ordering key, Slack effects another.
-    assert new.effects[0].key == new.effects[1].key != new.effects[2].key
+    # Shopify effects share one ordering key (the decision's come after the hold), Slack effects another.
+    assert hold.key == machine.shopify_key("s.myshopify.com", order.gid) != new.effects[1].key
     assert new.audit["reasons"] == ["customer tag `staff`"]
 
 
@@ -101,9 +101,9 @@ def test_decide(st, policy, b, expect):
 
 def test_approve_releases_swaps_tags_writes_the_note_and_redraws():
     result = machine.decide(state(), STAFF, ballot(cost_centre="CC-7"))
-    assert kinds(result) == [JobKind.THREAD_NOTICE, JobKind.RELEASE, JobKind.TAGS, JobKind.NOTE, JobKind.UPDATE_REQUEST]
-    assert result.effects[2].payload == {"order_gid": "gid://shopify/Order/1", "add": ["a"], "remove": ["p"]}
-    assert result.effects[3].payload["fields"] == {"cost_centre": "CC-7"}
+    assert kinds(result) == [JobKind.THREAD_NOTICE, JobKind.RELEASE, JobKind.TAGS, JobKind.UPDATE_REQUEST]
+    assert result.effects[2].payload == {"order_gid": "gid://shopify/Order/1", "add": ["a"], "remove": ["p"],
+                                         "note": {"status": "approved", "by": "U0ANA", "fields": {"cost_centre": "CC-7"}}}
     assert "cost_centre: CC-7" in result.effects[0].payload["text"]
 
 
