@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -29,20 +29,23 @@ def compute_hash(prev_hash: str, *, at: datetime, shop_domain: str | None, reque
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+_AUDIT = AuditEvent.__table__
+_HEAD = select(_AUDIT.c.hash).order_by(_AUDIT.c.id.desc()).limit(1)
+
+
 async def append(session: AsyncSession, *, at: datetime, actor: str, kind: str, shop_domain: str | None = None,
-                 request_id: int | None = None, data: dict[str, Any] | None = None) -> AuditEvent:
-    """Append one event in the caller's transaction."""
+                 request_id: int | None = None, data: dict[str, Any] | None = None) -> str:
+    """Append one event in the caller's transaction; returns its hash."""
     if session.bind.dialect.name == "postgresql":
         await session.exec(text("SELECT pg_advisory_xact_lock(:k)").bindparams(k=_LOCK_ID))
-    head = (await session.exec(select(AuditEvent.hash).order_by(col(AuditEvent.id).desc()).limit(1))).first()
-    prev = head or GENESIS
+    prev = (await session.exec(_HEAD)).first() or GENESIS
     data = json.loads(json.dumps(data or {}, default=str))  # what the database will give back
-    row = AuditEvent(at=at, shop_domain=shop_domain, request_id=request_id, actor=actor, kind=kind, data=data,
-                     prev_hash=prev, hash=compute_hash(prev, at=at, shop_domain=shop_domain,
-                                                       request_id=request_id, actor=actor, kind=kind, data=data))
-    session.add(row)
-    await session.flush()
-    return row
+    digest = compute_hash(prev, at=at, shop_domain=shop_domain, request_id=request_id, actor=actor, kind=kind,
+                          data=data)
+    # Core, not the ORM's unit of work: every state change appends, and nothing reads the row back here.
+    await session.exec(insert(_AUDIT).values(at=at, shop_domain=shop_domain, request_id=request_id, actor=actor,
+                                             kind=kind, data=data, prev_hash=prev, hash=digest))
+    return digest
 
 
 async def iterate(session: AsyncSession, *, batch: int = 1000, request_id: int | None = None) -> AsyncIterator[AuditEvent]:

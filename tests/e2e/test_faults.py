@@ -76,6 +76,9 @@ async def test_slack_429_delays_the_message_but_posts_it_once(stack):
     assert len(stack.slack.messages[CHANNEL]) == 1
     assert sum(1 for c in stack.slack.calls if c["method"] == "chat.postMessage" and c["status"] == 429) == 2
     assert (await stack.request_for(order)).message_ts == stack.slack.messages[CHANNEL][0].ts
+    # The hold landed while the post waited: the post drew it, and no redraw was queued for it.
+    assert "on hold" in stack.slack.render(stack.slack.messages[CHANNEL][0])
+    assert [j.kind for j in await stack.jobs() if j.kind == JobKind.UPDATE_REQUEST] == []
 
 
 async def test_slack_reply_lost_after_posting_does_not_post_twice(stack):
