@@ -131,15 +131,16 @@ async def defer(session: AsyncSession, *, job: Job, run_at: datetime, now: datet
     return result.rowcount == 1
 
 
-async def queued(session: AsyncSession, *, key: str, lock: bool = True) -> bool:
-    """True when a job with this key waits to start.
+async def queued(session: AsyncSession, *, key: str, kind: str | None = None) -> bool:
+    """True when a job with this key (and kind, if given) waits to start.
 
-    Locked by default, so it cannot start before the caller commits (a caller that finds one can rely on it
-    to see the caller's changes, and need not queue another); `lock=False` only asks (a finished job's
-    successor may now be claimable).
+    Locked, so it cannot start before the caller commits: a caller that finds one can rely on it to see the
+    caller's changes, and need not queue another.
     """
-    query = select(Job.id).where(Job.key == key, Job.status == "pending").limit(1)
-    return (await session.exec(query.with_for_update(of=Job) if lock else query)).first() is not None
+    query = select(Job.id).where(Job.key == key, Job.status == "pending")
+    if kind is not None:
+        query = query.where(Job.kind == kind)
+    return (await session.exec(query.limit(1).with_for_update(of=Job))).first() is not None
 
 
 async def next_run_at(session: AsyncSession) -> datetime | None:

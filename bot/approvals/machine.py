@@ -272,8 +272,10 @@ def decide(req: RequestState, policy: Policy | None, ballot: Ballot) -> (
     notice = Effect(JobKind.THREAD_NOTICE, slack_key(req.shop, req.order_gid),
                     {"text": f"<@{ballot.user}> {verb}" + (f" ({shown})" if policy.approvers.required > 1 else "")
                      + (f"\n{fields_text(policy, ballot.fields)}" if ballot.fields else "")})
+    # The message is redrawn before the thread hears of it: Slack jobs of one request run in order, and what
+    # the approver waits for is the message.
     if tally < needed:
-        return Recorded(shown, (notice, Effect(JobKind.UPDATE_REQUEST, slack_key(req.shop, req.order_gid), {})))
+        return Recorded(shown, (Effect(JobKind.UPDATE_REQUEST, slack_key(req.shop, req.order_gid), {}), notice))
     status = Status.APPROVED if ballot.vote is Vote.APPROVE else Status.REJECTED
-    return Decided(status, shown, (notice, *outcome(req, policy, status, by=ballot.user, fields=ballot.fields)))
+    return Decided(status, shown, (*outcome(req, policy, status, by=ballot.user, fields=ballot.fields), notice))
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.approvals.machine import JobKind, shopify_key
-from bot.jobs.common import load_request, redraw, refused, say_in_thread
+from bot.jobs.common import load_request, redraw, redraw_once, refused, say_in_thread
 from bot.jobs.errors import GiveUp, RetryLater
 from bot.jobs.worker import Apply
 from bot.runtime import Runtime
@@ -72,7 +72,7 @@ async def hold(rt: Runtime, job: Job) -> Apply | None:
         # Not posted yet: the post draws the hold, and redraws if the hold lands while it posts (the UPDATE
         # above locks the row, so of this and the post's commit, the later one sees the earlier).
         if posted:
-            redraw(session, req, now)
+            await redraw_once(session, req, now)
 
     return apply
 
@@ -114,8 +114,9 @@ async def release(rt: Runtime, job: Job) -> Apply | None:
                            request_id=req.id, data={"hold_ids": released})
         if job.payload.get("report"):
             await requests.set_outcome(session, request_id=req.id, state="done", now=now)
+        await redraw_once(session, req, now)  # before the thread notice: the message is what people wait for
+        if job.payload.get("report"):
             say_in_thread(session, req, now, f"Shopify: hold released; order {req.order_name} can be fulfilled.")
-        redraw(session, req, now)
 
     return apply
 

@@ -54,6 +54,24 @@ async def test_a_note_job_queued_before_tags_and_note_were_one_job_writes_the_no
     assert stack.shopify.orders[order.gid].note.count(f"[holdfast #{req.id}] approved by Slack user U0ANA") == 1
 
 
+async def test_a_release_landing_while_the_decisions_redraw_waits_adds_no_second_redraw(stack):
+    order = await stack.place_order(**STAFF)
+    await stack.settle()
+    req = await stack.request_for(order)
+    before = {j.id for j in await stack.jobs()}
+    stack.slack.faults.add("429", method="chat.update", times=1, retry_after=1)  # the decision's redraw waits
+    await stack.click(req, ActionId.APPROVE, "U0ANA")
+    await stack.settle(timeout=30)
+    redraws = [j for j in await stack.jobs() if j.id not in before and j.kind == JobKind.UPDATE_REQUEST]
+    assert len(redraws) == 1  # the release found it waiting: it draws the released state too
+    text = stack.slack.render(stack.slack.message(CHANNEL, req.message_ts))
+    assert "Approved" in text and "applied in Shopify" in text
+    assert (await stack.request_for(order)).hold_state == "released"
+    # The thread still hears of both, after the message.
+    thread = [m.text for m in stack.slack.messages[CHANNEL] if m.thread_ts == req.message_ts]
+    assert any("<@U0ANA> approved" in t for t in thread) and any("hold released" in t for t in thread)
+
+
 async def test_shopify_failures_while_releasing_release_once(stack):
     order = await stack.place_order(**STAFF)
     await stack.settle()

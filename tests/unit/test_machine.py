@@ -101,10 +101,10 @@ def test_decide(st, policy, b, expect):
 
 def test_approve_releases_swaps_tags_writes_the_note_and_redraws():
     result = machine.decide(state(), STAFF, ballot(cost_centre="CC-7"))
-    assert kinds(result) == [JobKind.THREAD_NOTICE, JobKind.RELEASE, JobKind.TAGS, JobKind.UPDATE_REQUEST]
-    assert result.effects[2].payload == {"order_gid": "gid://shopify/Order/1", "add": ["a"], "remove": ["p"],
+    assert kinds(result) == [JobKind.RELEASE, JobKind.TAGS, JobKind.UPDATE_REQUEST, JobKind.THREAD_NOTICE]
+    assert result.effects[1].payload == {"order_gid": "gid://shopify/Order/1", "add": ["a"], "remove": ["p"],
                                          "note": {"status": "approved", "by": "U0ANA", "fields": {"cost_centre": "CC-7"}}}
-    assert "cost_centre: CC-7" in result.effects[0].payload["text"]
+    assert "cost_centre: CC-7" in result.effects[-1].payload["text"]  # the thread hears of it after the redraw
 
 
 @pytest.mark.parametrize(
