@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -21,6 +21,7 @@ from bot.shopify.client import ShopifyClients
 
 if TYPE_CHECKING:
     from bot.ingest import WebhookBatcher
+    from bot.jobs.common import Loaded
     from bot.jobs.worker import Worker
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ class Runtime:
     # This process's view of each Slack channel's posting schedule (bot/jobs/pacing.py).
     pacer: Pacer = field(init=False)
     # What the worker's claim loaded for each running job, by job id (bot/jobs/common.py `prefetch`).
-    loaded: dict[int, Any] = field(default_factory=dict)
+    loaded: dict[int, Loaded] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.pacer = Pacer(self.settings.slack_post_rate, self.settings.slack_post_burst)

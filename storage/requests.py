@@ -9,7 +9,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import ApprovalRequest, Decision, Shop
+from storage.models import ApprovalRequest, Decision, RequestCopy, Shop
 
 # The jobs' frequent writes go to the table (Core), not through the ORM's bulk-update bookkeeping, which cost
 # more than the statement; none of their callers reads the same request object back from its session.
@@ -27,10 +27,11 @@ async def many(session: AsyncSession, *, ids: list[int]) -> dict[int, ApprovalRe
     return {row.id: row for row in rows if row.id is not None}
 
 
-async def decisions_of(session: AsyncSession, *, request_ids: list[int]) -> dict[int, list[Decision]]:
-    """Every vote of each of these requests, in order, in one query."""
-    query = select(Decision).where(col(Decision.request_id).in_(request_ids)).order_by(col(Decision.id))
-    found: dict[int, list[Decision]] = {rid: [] for rid in request_ids}
+async def per_request(session: AsyncSession, model: type[Decision] | type[RequestCopy], *,
+                      request_ids: list[int]) -> dict[int, list[Any]]:
+    """The rows of `model` (votes, escalation copies) of each of these requests, in order, in one query."""
+    query = select(model).where(col(model.request_id).in_(request_ids)).order_by(col(model.id))
+    found: dict[int, list[Any]] = {rid: [] for rid in request_ids}
     for row in (await session.exec(query)).all():
         found[row.request_id].append(row)
     return found

@@ -31,15 +31,6 @@ async def copies(session: AsyncSession, *, request_id: int) -> list[RequestCopy]
                                     .order_by(col(RequestCopy.id)))).all())
 
 
-async def copies_of(session: AsyncSession, *, request_ids: list[int]) -> dict[int, list[RequestCopy]]:
-    """Escalation posts and DMs of each of these requests, in one query."""
-    query = select(RequestCopy).where(col(RequestCopy.request_id).in_(request_ids)).order_by(col(RequestCopy.id))
-    found: dict[int, list[RequestCopy]] = {rid: [] for rid in request_ids}
-    for row in (await session.exec(query)).all():
-        found[row.request_id].append(row)
-    return found
-
-
 async def copy_in(session: AsyncSession, *, request_id: int, channel: str) -> RequestCopy | None:
     """The copy of a request already posted in `channel`, if any."""
     return (await session.exec(select(RequestCopy).where(RequestCopy.request_id == request_id,

@@ -35,9 +35,9 @@ async def prefetch(rt: Runtime, session: AsyncSession, batch: list[Job]) -> None
         return
     ids = sorted(set(wanted.values()))
     found = await requests.many(session, ids=ids)
-    votes = await requests.decisions_of(session, request_ids=ids)
+    votes = await requests.per_request(session, Decision, request_ids=ids)
     redraws = sorted({wanted[job.id] for job in batch if job.kind == JobKind.UPDATE_REQUEST and job.id in wanted})
-    copies = await tracking.copies_of(session, request_ids=redraws) if redraws else {}
+    copies = await requests.per_request(session, RequestCopy, request_ids=redraws) if redraws else {}
     for job_id, rid in wanted.items():
         if rid in found:
             rt.loaded[job_id] = Loaded(found[rid], votes[rid], copies.get(rid))
@@ -82,8 +82,8 @@ def redraw(session: AsyncSession, req: ApprovalRequest, now: datetime) -> None:
 async def redraw_once(session: AsyncSession, req: ApprovalRequest, now: datetime) -> None:
     """Queue a redraw unless one waits to start already (it will draw what this transaction commits).
 
-    A decision's redraw often still waits behind its thread notice when the release lands: one redraw then
-    shows both, a job and a `chat.update` fewer, and the final state one step sooner.
+    A decision's redraw may still wait when its release lands (its channel's turn, a Slack 429, a backlog):
+    one redraw then shows both, a job and a `chat.update` fewer, and the final state one step sooner.
     """
     if not await jobs.queued(session, key=slack_key(req.shop_domain, req.order_gid), kind=JobKind.UPDATE_REQUEST):
         redraw(session, req, now)

@@ -47,8 +47,8 @@ class Worker:
 
     def __init__(self, rt: Runtime, executors: dict[str, Executor], on_dead: dict[str, OnDead],
                  *, concurrency: int = 64, reserve: int | None = None, poll_s: float = 0.5, claim_gap_s: float = 0.0,
-                 lease_s: float = 60.0,
-                 backoff_base_s: float = 1.0, backoff_max_s: float = 300.0, prefetch: Prefetch | None = None):
+                 lease_s: float = 60.0, backoff_base_s: float = 1.0, backoff_max_s: float = 300.0,
+                 prefetch: Prefetch | None = None):
         self.rt = rt
         self.prefetch = prefetch  # loads what a claimed batch's jobs will read, in the claim's transaction
         self.executors = executors
