@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import time
 from typing import Any
 
 import aiohttp
 
-from bench.common import cpu_seconds, database, emit, log, machine, percentile, processes
+from bench.common import cpu_seconds, database, emit, log, machine, machine_busy_seconds, percentile, processes
 from bot.shopify import documents as gql
 from sandbox.devserver import BOT_TOKEN, SHOP, SHOP_TOKEN
 from tests.e2e.conftest import STAFF
@@ -123,7 +124,9 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             await procs.worker(f"worker{i}")
         known = {o["gid"] for o in (await procs.get("/state"))["orders"]}
         ours = [p.pid for name, p in procs.procs.items() if name not in ("sandbox", "migrate")]
-        cpu_before = cpu_seconds(ours)
+        sandbox = [procs.procs["sandbox"].pid]
+        cpu_before, sandbox_before, busy_before = cpu_seconds(ours), cpu_seconds(sandbox), machine_busy_seconds()
+        wall_before = time.monotonic()
 
         log(f"orders: {count} webhooks at {args.rate}/s …")
         burst = (await procs.post("/orders/bulk", {"count": count, "spec": STAFF, "rate": args.rate,
@@ -165,7 +168,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 message_status(done[r]["text"]) == "approved" for r in clicked)
 
         state = await wait_for(procs, all_released, "releases and message updates")
-        cpu_after = cpu_seconds(ours)
+        cpu_after, sandbox_after, busy_after = cpu_seconds(ours), cpu_seconds(sandbox), machine_busy_seconds()
+        wall = time.monotonic() - wall_before
         retried = dict(await procs.db("SELECT kind, count(*) FROM job WHERE attempts > 1 GROUP BY kind"))
         # Where the time goes: each job kind's count and mean time from enqueued to done.
         by_kind: dict[str, list[float]] = {}
@@ -193,9 +197,18 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             "ratio_p50_order_path": round(result["webhook_to_message"]["p50_ms"] / base["hold_and_post"]["p50_ms"], 2),
             "ratio_p50_click_path": round(result["click_to_update"]["p50_ms"] / base["release_and_update"]["p50_ms"], 2),
             "worst_p99_ms": worst, "goal_met": worst < 250,
-            # holdfast's own processes (not the sandbox), per order flagged, held, posted, approved and released
-            "cpu_ms_per_order": round(1000 * (cpu_after - cpu_before) / len(gids), 1)
-            if cpu_before is not None and cpu_after is not None and gids else None, **machine()}
+            # CPU per order flagged, held, posted, approved and released: holdfast's own processes; the sandbox
+            # (both fake APIs); and the whole machine (those, the database server, this load generator, the rest)
+            "cpu_ms_per_order": per_order(cpu_before, cpu_after, len(gids)),
+            "sandbox_cpu_ms_per_order": per_order(sandbox_before, sandbox_after, len(gids)),
+            "machine_cpu_ms_per_order": per_order(busy_before, busy_after, len(gids)),
+            # how busy the cores were from the first webhook to the last release (1.0: every core, all the time)
+            "machine_busy_share": round((busy_after - busy_before) / (wall * (os.cpu_count() or 1)), 2)
+            if busy_before is not None and busy_after is not None else None, **machine()}
+
+
+def per_order(before: float | None, after: float | None, orders: int) -> float | None:
+    return round(1000 * (after - before) / orders, 1) if before is not None and after is not None and orders else None
 
 
 if __name__ == "__main__":
