@@ -129,6 +129,43 @@ async def test_a_batch_whose_kept_connection_died_is_stored_on_a_fresh_one(sessi
     await store.close()
 
 
+async def test_a_pooled_connection_idle_past_the_threshold_is_pinged_and_replaced_if_it_died(database_url):
+    if not database_url.startswith("postgres"):
+        pytest.skip("a SQLite file has no server to cut a pooled connection off")
+    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from storage.db import normalise_url, ping_when_idle
+
+    killer = make_engine(database_url)
+
+    async def backend_pid(engine) -> int:
+        async with engine.connect() as conn:
+            return (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+
+    async def kill(pid: int) -> None:  # what a database restart or an idle timeout does to it
+        async with killer.connect() as conn:
+            await conn.execute(text(f"SELECT pg_terminate_backend({pid})"))
+
+    idle, busy = (create_async_engine(normalise_url(database_url), pool_size=1) for _ in range(2))
+    ping_when_idle(idle, idle_s=0.05)
+    ping_when_idle(busy, idle_s=3600)
+    try:
+        first = await backend_pid(idle)
+        await kill(first)
+        await asyncio.sleep(0.1)
+        assert await backend_pid(idle) != first  # pinged, found dead, replaced: the caller never saw it
+
+        # Used a moment ago: not pinged (that is the saving), so the one operation on it fails...
+        await kill(await backend_pid(busy))
+        with pytest.raises(DBAPIError):
+            await backend_pid(busy)
+        assert await backend_pid(busy)  # ...and the pool has dropped it: the next one gets a fresh connection
+    finally:
+        for engine in (idle, busy, killer):
+            await engine.dispose()
+
+
 async def test_jobs_with_one_key_run_in_order_and_leases_expire(sessions):
     async with transaction(sessions) as s:
         a = jobs.enqueue(s, kind="k", key="order-1", now=T0)
