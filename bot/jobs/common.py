@@ -16,18 +16,22 @@ from storage.models import ApprovalRequest, Decision, Job, RequestCopy
 
 @dataclass(frozen=True)
 class Loaded:
-    """A claimed job's request as its claim found it, with its votes and (for a redraw) its copies."""
+    """A claimed job's request as its claim found it, with its votes and copies where the job draws them."""
 
     request: ApprovalRequest
-    decisions: list[Decision]
+    decisions: list[Decision] | None = None  # loaded for the kinds that draw the message (DRAWS)
     copies: list[RequestCopy] | None = None
 
 
-async def prefetch(rt: Runtime, session: AsyncSession, batch: list[Job]) -> None:
-    """Load the requests of a claimed batch in the claim's transaction: three queries for all, not sessions each.
+# Kinds that draw the request message (its votes show); a redraw also redraws the escalation copies.
+DRAWS = frozenset({JobKind.POST_REQUEST, JobKind.UPDATE_REQUEST, JobKind.DM})
 
-    The claim commits after the change that queued each job, so what it reads is as fresh as a read at the
-    job's start (the job starts at once); every later change queues a redraw of its own.
+
+async def prefetch(rt: Runtime, session: AsyncSession, batch: list[Job]) -> None:
+    """Load the requests of a claimed batch right after the claim: a query or three for all, not sessions each.
+
+    The claim runs after the change that queued each job committed, so what this reads is as fresh as a read
+    at the job's start (the job starts at once); every later change queues a redraw of its own.
     """
     wanted = {job.id: rid for job in batch
               if job.id is not None and isinstance(rid := job.payload.get("request_id"), int)}
@@ -35,12 +39,13 @@ async def prefetch(rt: Runtime, session: AsyncSession, batch: list[Job]) -> None
         return
     ids = sorted(set(wanted.values()))
     found = await requests.many(session, ids=ids)
-    votes = await requests.per_request(session, Decision, request_ids=ids)
+    drawn = sorted({wanted[job.id] for job in batch if job.kind in DRAWS and job.id in wanted})
+    votes = await requests.per_request(session, Decision, request_ids=drawn) if drawn else {}
     redraws = sorted({wanted[job.id] for job in batch if job.kind == JobKind.UPDATE_REQUEST and job.id in wanted})
     copies = await requests.per_request(session, RequestCopy, request_ids=redraws) if redraws else {}
     for job_id, rid in wanted.items():
         if rid in found:
-            rt.loaded[job_id] = Loaded(found[rid], votes[rid], copies.get(rid))
+            rt.loaded[job_id] = Loaded(found[rid], votes.get(rid), copies.get(rid))
 
 
 async def load_request(rt: Runtime, job: Job) -> ApprovalRequest:
@@ -58,7 +63,7 @@ async def load_request(rt: Runtime, job: Job) -> ApprovalRequest:
 async def load_decisions(rt: Runtime, job: Job, req: ApprovalRequest) -> list[Decision]:
     """The votes on the job's request: as its claim loaded them, else from the database."""
     loaded = rt.loaded.get(job.id) if job.id is not None else None
-    if loaded is not None and loaded.request.id == req.id:
+    if loaded is not None and loaded.decisions is not None and loaded.request.id == req.id:
         return loaded.decisions
     async with rt.sessions() as session:
         return await requests.decisions(session, request_id=req.id)

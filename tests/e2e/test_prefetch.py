@@ -4,7 +4,7 @@ from sqlalchemy import event
 
 from bot.approvals.machine import JobKind
 from bot.blocks.ids import ActionId
-from bot.jobs.common import load_copies, load_decisions, load_request, prefetch, redraw
+from bot.jobs.common import load_copies, load_decisions, load_request, prefetch, redraw, say_in_thread
 from storage import jobs
 from storage.db import transaction
 from tests.e2e.conftest import STAFF
@@ -52,3 +52,29 @@ async def test_a_claimed_redraw_reads_what_its_claim_loaded_and_the_worker_forge
     finally:
         event.remove(rt.engine.sync_engine, "before_cursor_execute", seen)
     assert sum(s.lstrip().startswith("SELECT") for s in statements) == 2
+
+
+async def test_a_claim_loads_votes_only_for_jobs_that_draw_the_message(stack):
+    order = await stack.place_order(**STAFF)
+    await stack.settle()
+    await stack.stop_bot()  # from here on only this test claims
+    rt, req = stack.rt, await stack.request_for(order)
+    async with transaction(rt.sessions) as s:
+        say_in_thread(s, req, rt.now(), "a notice draws no message")
+
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_):
+        statements.append(statement)
+
+    async with transaction(rt.sessions) as s:
+        [job] = await jobs.claim(s, now=rt.now(), lease_s=30, limit=10)
+        event.listen(rt.engine.sync_engine, "before_cursor_execute", seen)
+        try:
+            await prefetch(rt, s, [job])
+        finally:
+            event.remove(rt.engine.sync_engine, "before_cursor_execute", seen)
+    assert job.kind == JobKind.THREAD_NOTICE
+    assert len(statements) == 1 and "approval_request" in statements[0]  # the request alone: no votes, no copies
+    assert rt.loaded[job.id].decisions is None and (await load_request(rt, job)).id == req.id
+    assert await load_decisions(rt, job, req) == []  # asked anyway: read from the database
