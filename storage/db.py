@@ -133,6 +133,31 @@ async def transaction(sessions: async_sessionmaker[AsyncSession], *,
                 yield session
 
 
+_autocommit: weakref.WeakKeyDictionary[Any, async_sessionmaker[AsyncSession]] = weakref.WeakKeyDictionary()
+
+
+@asynccontextmanager
+async def autocommit(sessions: async_sessionmaker[AsyncSession], *,
+                     background: bool = False) -> AsyncIterator[AsyncSession]:
+    """A session whose statements each commit on their own, for work made of statements that stand alone.
+
+    On PostgreSQL that saves the BEGIN and COMMIT round trips around them (a job claim, finishing a job that
+    writes nothing else: a third of the worker's round trips). On SQLite, where they cost no round trip and a
+    writer must take the write lock, it is `transaction`.
+    """
+    engine = sessions.kw.get("bind")
+    if engine is None or is_sqlite(engine):
+        async with transaction(sessions, background=background) as session:
+            yield session
+        return
+    maker = _autocommit.get(engine.sync_engine)
+    if maker is None:  # same pool; the pool puts the isolation level back when the connection returns
+        maker = _autocommit[engine.sync_engine] = make_sessionmaker(
+            engine.execution_options(isolation_level="AUTOCOMMIT"))
+    async with maker() as session:
+        yield session
+
+
 def _alembic_config() -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))

@@ -16,7 +16,7 @@ from bot.jobs.errors import GiveUp, RetryLater
 from bot.shopify.client import ShopifyError, ShopifyTransientError
 from bot.shopify.throttle import backoff
 from storage import audit, jobs
-from storage.db import transaction
+from storage.db import autocommit, transaction
 from storage.models import Job
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ class Worker:
                  lease_s: float = 60.0, backoff_base_s: float = 1.0, backoff_max_s: float = 300.0,
                  prefetch: Prefetch | None = None):
         self.rt = rt
-        self.prefetch = prefetch  # loads what a claimed batch's jobs will read, in the claim's transaction
+        self.prefetch = prefetch  # loads what a claimed batch's jobs will read, right after the claim
         self.executors = executors
         self.on_dead = on_dead
         self.concurrency = concurrency
@@ -78,10 +78,10 @@ class Worker:
     async def run_once(self) -> int:
         """Claim one batch of due jobs and run them concurrently; returns how many ran."""
         now = self.rt.now()
-        async with transaction(self.rt.sessions, background=True) as session:
+        async with autocommit(self.rt.sessions, background=True) as session:
             batch = await jobs.claim(session, now=now, lease_s=self.lease_s, limit=self.concurrency)
             if batch and self.prefetch is not None:
-                await self.prefetch(self.rt, session, batch)
+                await self._prefetch(session, batch)
         if batch:
             await asyncio.gather(*(self._run(job) for job in batch))
         return len(batch)
@@ -128,19 +128,28 @@ class Worker:
         # throttled shop does not hold up the approvers' Slack messages.
         room = max(0, self.concurrency - self.reserve - sum(j.kind.startswith(SHOPIFY) for j in self._running.values()))
         now = self.rt.now()
-        async with transaction(self.rt.sessions, background=True) as session:
+        # Each claim is one statement that stands alone, and the loads after it read what had committed when
+        # it ran: no transaction needed around them (on PostgreSQL, two round trips fewer per claim).
+        async with autocommit(self.rt.sessions, background=True) as session:
             batch = await jobs.claim(session, now=now, lease_s=self.lease_s, limit=min(limit, room)) if room else []
             if len(batch) < limit and room < limit:  # capped: the rest of the slots go to the other kinds
                 batch += await jobs.claim(session, now=now, lease_s=self.lease_s, limit=limit - len(batch),
                                           skip_kinds=SHOPIFY)
             if batch and self.prefetch is not None:
-                await self.prefetch(self.rt, session, batch)
+                await self._prefetch(session, batch)
         capped = room < limit and sum(j.kind.startswith(SHOPIFY) for j in batch) >= room
         self._dry = len(batch) < limit and not capped
         for job in batch:
             task = asyncio.create_task(self._run(job), name=f"holdfast-job-{job.id}")
             self._running[task] = job
             task.add_done_callback(self._slot_freed)
+
+    async def _prefetch(self, session: AsyncSession, batch: list[Job]) -> None:
+        assert self.prefetch is not None
+        try:
+            await self.prefetch(self.rt, session, batch)
+        except Exception:  # the claim stands (it committed): its jobs then read what they need themselves
+            log.exception("worker: loading a claimed batch's requests failed; its jobs read them one by one")
 
     def _slot_freed(self, task: asyncio.Task[Any]) -> None:
         self._running.pop(task, None)
@@ -184,7 +193,8 @@ class Worker:
             if executor is None:
                 raise GiveUp(f"no executor for job kind {job.kind!r}")
             apply = await executor(self.rt, job)
-            async with transaction(self.rt.sessions, background=True) as session:
+            # Nothing to apply: finishing is one statement, and needs no transaction around it.
+            async with (transaction if apply is not None else autocommit)(self.rt.sessions, background=True) as session:
                 finished = await jobs.finish(session, job=job, now=self.rt.now())
                 if finished and apply is not None:
                     await apply(session)
