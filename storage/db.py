@@ -142,8 +142,8 @@ async def autocommit(sessions: async_sessionmaker[AsyncSession], *,
     """A session whose statements each commit on their own, for work made of statements that stand alone.
 
     On PostgreSQL that saves the BEGIN and COMMIT round trips around them (a job claim, finishing a job that
-    writes nothing else: a third of the worker's round trips). On SQLite, where they cost no round trip and a
-    writer must take the write lock, it is `transaction`.
+    writes nothing else). On SQLite, where they cost no round trip and a writer must take the write lock, it
+    is `transaction`.
     """
     engine = sessions.kw.get("bind")
     if engine is None or is_sqlite(engine):
