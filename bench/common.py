@@ -48,8 +48,9 @@ def machine_busy_seconds() -> float | None:
     """CPU seconds this machine's cores spent busy so far, all processes (Linux /proc/stat; None elsewhere)."""
     try:
         fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-        idle = fields[3] + fields[4]  # idle, iowait
-        return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")  # user … steal; guest time is in user already
+        # user, nice, system, irq, softirq (fields 0-2, 5, 6): not idle or iowait, nor steal (the hypervisor's
+        # other guests); guest time is counted in user already
+        return (sum(fields[:3]) + fields[5] + fields[6]) / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError):
         return None
 

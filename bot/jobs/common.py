@@ -37,11 +37,12 @@ async def prefetch(rt: Runtime, session: AsyncSession, batch: list[Job]) -> None
               if job.id is not None and isinstance(rid := job.payload.get("request_id"), int)}
     if not wanted:
         return
-    ids = sorted(set(wanted.values()))
-    found = await requests.many(session, ids=ids)
-    drawn = sorted({wanted[job.id] for job in batch if job.kind in DRAWS and job.id in wanted})
+    def of(kinds: frozenset[str]) -> list[int]:
+        return sorted({wanted[job.id] for job in batch if job.kind in kinds and job.id in wanted})
+
+    found = await requests.many(session, ids=sorted(set(wanted.values())))
+    drawn, redraws = of(DRAWS), of(frozenset({JobKind.UPDATE_REQUEST}))
     votes = await requests.per_request(session, Decision, request_ids=drawn) if drawn else {}
-    redraws = sorted({wanted[job.id] for job in batch if job.kind == JobKind.UPDATE_REQUEST and job.id in wanted})
     copies = await requests.per_request(session, RequestCopy, request_ids=redraws) if redraws else {}
     for job_id, rid in wanted.items():
         if rid in found:
