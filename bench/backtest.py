@@ -18,8 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot.approvals.policies import load_file
-from bot.backtest import Summary, evaluate, read_orders
+from bot.policy_file import load_file
+from bot.cli.backtest import Summary, evaluate, read_orders
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -2,7 +2,7 @@
 
     python -m bench.reports_at_size [--db sqlite|postgres|both] [--requests 100000] [--events 1000000]
 
-Seeds a fresh database through the real migrations, then times the command handler (`bot.reporting.run`,
+Seeds a fresh database through the real migrations, then times the command handler (`bot.features.reporting.service.run`,
 what `/approvals …` calls) and prints ONE JSON object: p50/p95 ms per command and per database, and each
 p95 as a fraction of Slack's 3-second window (the baseline every reply must beat).
 """
@@ -24,7 +24,7 @@ from sqlalchemy import insert
 
 from bot.app import build_runtime
 from bot.approvals.policies import load_text
-from bot.reporting import run
+from bot.features.reporting.service import run
 from bot.settings import Settings
 from storage.audit import GENESIS, compute_hash
 from storage.db import migrate

@@ -21,7 +21,7 @@ from collections import Counter
 from sqlmodel import select
 
 from bench.common import database, emit, log, machine
-from bot.devstack import CHANNEL, SHOP, DevStack
+from bot.cli.devstack import CHANNEL, SHOP, DevStack
 from sandbox.slack.ratelimit import SLACK_LIMITS, RateLimiter, scaled
 from storage import floods
 from storage.models import ApprovalRequest

@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot.devstack import DevStack
+from bot.cli.devstack import DevStack
 
 STAFF = dict(line_items=[{"title": "Mug", "sku": "MUG-1", "quantity": 1, "price": "12.00"}],
              customer={"email": "s@x.example", "first_name": "Sam", "tags": ["staff"]})

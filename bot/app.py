@@ -15,14 +15,16 @@ import aiohttp
 from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.approvals.policies import PolicySet, load_file
+from bot.approvals.effects import JobKind
+from bot.approvals.policies import PolicySet
 from bot.clock import utcnow
 from bot.directory import Directory
-from bot.jobs.common import prefetch
-from bot.jobs.effects import EXECUTORS, ON_DEAD
-from bot.jobs.reports import EXECUTORS as REPORT_EXECUTORS
+from bot.features import jobs as feature_jobs
+from bot.features.requests.common import forget, prefetch
 from bot.ingest import WebhookBatcher
+from bot.jobs.scheduler import Scheduler
 from bot.jobs.worker import Worker
+from bot.policy_file import load_file
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.shopify.client import ShopifyClients
@@ -50,8 +52,10 @@ def build_runtime(settings: Settings, *, now: Callable[[], datetime] = utcnow,
     # instead, and look for the message before posting again.
     slack = AsyncWebClient(token=settings.slack_bot_token.get_secret_value() or None, base_url=settings.slack_api_url,
                            timeout=int(settings.slack_timeout_s), retry_handlers=[])
+    registry = feature_jobs.registry()
     rt = Runtime(
         settings=settings,
+        registry=registry,
         engine=engine,
         sessions=sessions,
         policies=policies or load_file(settings.config_path),
@@ -61,11 +65,13 @@ def build_runtime(settings: Settings, *, now: Callable[[], datetime] = utcnow,
                                token_for=token_for, timeout_s=settings.shopify_timeout_s),
         now=now,
     )
-    rt.webhooks = WebhookBatcher(rt)
-    rt.worker = Worker(rt, {**EXECUTORS, **REPORT_EXECUTORS}, ON_DEAD, concurrency=settings.worker_concurrency,
+    order_job = registry.spec(JobKind.PROCESS_ORDER)
+    rt.webhooks = WebhookBatcher(engine, sessions, now=lambda: rt.now(), on_commit=rt.wake_worker,
+                                 max_attempts=lambda: order_job.max_attempts(rt.settings))
+    rt.worker = Worker(rt, registry, concurrency=settings.worker_concurrency,
                        poll_s=settings.worker_poll_s, claim_gap_s=settings.worker_claim_gap_s,
                        lease_s=settings.job_lease_s, backoff_base_s=settings.job_backoff_base_s,
-                       backoff_max_s=settings.job_backoff_max_s, prefetch=prefetch)
+                       backoff_max_s=settings.job_backoff_max_s, prefetch=prefetch, forget=forget)
     return rt
 
 
@@ -104,8 +110,6 @@ async def worker_task(rt: Runtime) -> AsyncIterator[None]:
 @contextlib.asynccontextmanager
 async def scheduler_task(rt: Runtime) -> AsyncIterator[None]:
     """Fire the periodic jobs (bot/jobs/scheduler.py); every instance may run this, leases keep one per period."""
-    from bot.jobs.scheduler import Scheduler
-
     scheduler = Scheduler(rt)
     scheduler.start()
     try:

@@ -50,7 +50,3 @@ class Directory:
         for group in people.groups:
             out += [u for u in sorted(await self.members(group)) if u not in out]
         return out
-
-    def forget(self) -> None:
-        """Drop the cache (tests, and after Slack says a group changed)."""
-        self._cache.clear()

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from bot.approvals.machine import JobKind
-from bot.runtime import Runtime
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.approvals.effects import JobKind, order_key
 from storage import webhooks
 from storage.webhooks import Receipt
 
@@ -45,12 +49,15 @@ class Delivery:
 class WebhookBatcher:
     """Writes concurrent deliveries in one transaction; `accept` returns False for a duplicate."""
 
-    def __init__(self, rt: Runtime, *, max_batch: int = 200):
-        self.rt = rt
+    def __init__(self, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], *, now: Callable[[], datetime],
+                 max_attempts: Callable[[], int], on_commit: Callable[[], None], max_batch: int = 200):
+        self.now = now
+        self.max_attempts = max_attempts  # the order job's tries, from its JobSpec and the settings in force
+        self.on_commit = on_commit  # new jobs committed: the in-process worker looks at once
         self.max_batch = max_batch
         self._pending: list[tuple[Delivery, asyncio.Future[bool]]] = []
         self._flushing = False
-        self._store = webhooks.BatchStore(rt.engine, rt.sessions)
+        self._store = webhooks.BatchStore(engine, sessions)
 
     async def close(self) -> None:
         """Release the database connection kept for batches."""
@@ -80,7 +87,7 @@ class WebhookBatcher:
                 for delivery, future in batch:
                     if not future.done():
                         future.set_result(id(delivery) in fresh)
-                self.rt.wake_worker()
+                self.on_commit()
         finally:
             self._flushing = False
 
@@ -98,8 +105,8 @@ class WebhookBatcher:
                 seen_events.add(event)
             first.append(d)
         receipts = [Receipt(d.webhook_id, d.event_id, d.topic, d.shop, *(
-                        (f"order:{d.shop}:{d.body.get('id')}", job_payload(d)) if d.topic in ORDER_TOPICS else ()))
+                        (order_key(d.shop, d.body.get('id')), job_payload(d)) if d.topic in ORDER_TOPICS else ()))
                     for d in first]
-        stored = await self._store.store(receipts, job_kind=JobKind.PROCESS_ORDER.value, now=self.rt.now(),
-                                         max_attempts=self.rt.settings.job_max_attempts)
+        stored = await self._store.store(receipts, job_kind=JobKind.PROCESS_ORDER.value, now=self.now(),
+                                         max_attempts=self.max_attempts())
         return {id(d) for d in first if d.webhook_id in stored}

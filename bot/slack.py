@@ -1,4 +1,8 @@
-"""The bolt AsyncApp: signature checks by bolt, one error handler, listeners registered by surface."""
+"""The bolt AsyncApp: the runtime in every listener's context, one error handler, listeners registered by surface.
+
+Slack's signature is checked once, in front of bolt (bot/slack_http.py: size, signature and encoding on the raw
+bytes), so bolt's own check is off; Socket Mode needs none (the connection is authenticated).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.errors import SlackApiError
 
 from bot.runtime import Runtime
-from handlers import actions, commands, home, order_request, views
+from handlers import RUNTIME, actions, commands, home, order_request, views
 
 log = logging.getLogger(__name__)
 
@@ -74,11 +78,19 @@ def build_bolt(rt: Runtime) -> AsyncApp:
         signing_secret=rt.settings.slack_signing_secret.get_secret_value(),
         raise_error_for_unhandled_request=False,
         authorize=BotIdentity(rt).authorize(),
+        # bot/slack_http.py verified the request before bolt saw it: checking it again would only cost time.
+        request_verification_enabled=False,
         # Answer Slack only once the listener has committed: a 200 then means the click is durably
         # recorded (a crash right after an early ack would lose it). Listeners only touch the database
         # (milliseconds) or open a modal, well inside Slack's 3-second window.
         process_before_response=True,
     )
+
+    @app.middleware
+    async def with_runtime(context: Any, next: Callable[[], Awaitable[Any]]) -> Any:
+        # Listeners are module-level functions; they find the runtime here (as Dispatch's db_middleware does).
+        context[RUNTIME] = rt
+        return await next()
 
     @app.error
     async def on_error(error: Exception, body: dict) -> None:
@@ -86,9 +98,6 @@ def build_bolt(rt: Runtime) -> AsyncApp:
         user = (body.get("user") or {}).get("id") if isinstance(body, dict) else None
         log.error("slack listener failed for user %s: %s", user, error, exc_info=error)
 
-    actions.register(app, rt)
-    views.register(app, rt)
-    commands.register(app, rt)
-    home.register(app, rt)
-    order_request.register(app, rt)
+    for surface in (actions, views, commands, home, order_request):
+        surface.register(app)
     return app

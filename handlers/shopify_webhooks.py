@@ -11,8 +11,8 @@ import re
 
 from aiohttp import web
 
+from bot.ingest import ORDER_TOPICS, Delivery
 from bot.runtime import Runtime
-from bot.workflow import ORDER_TOPICS, accept_webhook
 
 log = logging.getLogger(__name__)
 MAX_BODY = 5 * 1024 * 1024
@@ -151,8 +151,8 @@ def register(app: web.Application, rt: Runtime) -> None:
             return _bad(400, problem)
         if topic in ORDER_TOPICS and not (isinstance(payload, dict) and _order_id_ok(payload.get("id"))):
             return _bad(400, f"{topic} body must be an order object with an `id`")
-        fresh = await accept_webhook(rt, topic=topic, shop=shop, webhook_id=webhook_id,
-                                     event_id=event_id or None, body=payload, raw=body)
+        # Stored with its processing job, group-committed with the deliveries arriving with it (bot/ingest.py).
+        fresh = await rt.webhooks.accept(Delivery(topic, shop, webhook_id, event_id or None, payload, body))
         return web.Response(body=DUPLICATE if not fresh else STORED, content_type="application/json")
 
     app.router.add_post("/shopify/webhooks", receive)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +15,15 @@ from storage.models import ApprovalRequest, Decision, RequestCopy, Shop
 # The jobs' frequent writes go to the table (Core), not through the ORM's bulk-update bookkeeping, which cost
 # more than the statement; none of their callers reads the same request object back from its session.
 _REQUEST = ApprovalRequest.__table__
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A claimed job's request as its claim found it, with its votes and copies where the job draws them."""
+
+    request: ApprovalRequest
+    decisions: list[Decision] | None = None  # loaded for the kinds that draw the message
+    copies: list[RequestCopy] | None = None
 
 
 async def get(session: AsyncSession, *, request_id: int) -> ApprovalRequest | None:
@@ -119,13 +129,6 @@ async def set_hold(session: AsyncSession, *, request_id: int, state: str, now: d
                                 .returning(_REQUEST.c.message_ts))
     row = result.first()
     return row[0] if row is not None else None
-
-
-async def pending(session: AsyncSession, *, limit: int = 100) -> list[ApprovalRequest]:
-    """Pending requests, oldest first."""
-    query = (select(ApprovalRequest).where(ApprovalRequest.status == "pending")
-             .order_by(col(ApprovalRequest.created_at)).limit(limit))
-    return list((await session.exec(query)).all())
 
 
 async def shop_token(session: AsyncSession, *, domain: str) -> str | None:

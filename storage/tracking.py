@@ -9,14 +9,9 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import ApprovalRequest, Decision, Job, RequestCopy
+from storage.models import ApprovalRequest, Job, RequestCopy
 
 ACTIVE = ("pending", "running")
-
-
-async def voters(session: AsyncSession, *, request_id: int) -> set[str]:
-    """Users who have voted on a request."""
-    return set((await session.exec(select(Decision.user_id).where(Decision.request_id == request_id))).all())
 
 
 async def add_copy(session: AsyncSession, *, request_id: int, channel: str, ts: str, now: datetime) -> None:

@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from bot.approvals.effects import Effect, JobKind, dm_key, requester_dm_key, shopify_key, slack_key
 from bot.approvals.orders import OrderFacts
 from bot.approvals.policies import Match
 from bot.approvals.schema import Policy
@@ -31,43 +32,6 @@ class Vote(StrEnum):
 
     APPROVE = "approve"
     REJECT = "reject"
-
-
-class JobKind(StrEnum):
-    """Durable side effects, each run by a job executor."""
-
-    PROCESS_ORDER = "order.process"
-    HOLD = "shopify.hold"
-    RELEASE = "shopify.release"
-    TAGS = "shopify.tags"
-    NOTE = "shopify.note"
-    CANCEL = "shopify.cancel"
-    CANCEL_CHECK = "shopify.cancel_check"
-    POST_REQUEST = "slack.post_request"
-    UPDATE_REQUEST = "slack.update_request"
-    EPHEMERAL = "slack.ephemeral"
-    THREAD_NOTICE = "slack.thread_notice"
-    DM = "slack.dm"
-    # Timers, copies and periodic work (issue 7): see bot/jobs/timers.py and bot/reconcile.py.
-    TIMER = "timer.fire"
-    POST_COPY = "slack.post_copy"
-    DIGEST = "slack.digest"
-    RECONCILE = "shopify.reconcile"
-    WEBHOOK_CHECK = "shopify.webhook_check"
-    # Internal orders (issue 6): see bot/jobs/internal_effects.py.
-    DRAFT_CREATE = "shopify.draft_create"
-    DRAFT_COMPLETE = "shopify.draft_complete"
-    DRAFT_REJECT = "shopify.draft_reject"
-    REQUESTER_DM = "slack.requester_dm"
-
-
-@dataclass(frozen=True)
-class Effect:
-    """A job to enqueue; jobs with the same key run one after another, in order."""
-
-    kind: JobKind
-    key: str
-    payload: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -148,14 +112,6 @@ class Decided:
     effects: tuple[Effect, ...]
 
 
-def shopify_key(shop: str, order_gid: str) -> str:
-    """Ordering key for an order's Shopify effects (hold before release)."""
-    return f"shopify:{shop}:{order_gid}"
-
-
-def slack_key(shop: str, order_gid: str) -> str:
-    """Ordering key for a request's Slack effects (post before update before thread replies)."""
-    return f"slack:{shop}:{order_gid}"
 
 
 def flag(shop: str, order: OrderFacts, match: Match) -> NewRequest:
@@ -227,7 +183,7 @@ def outcome(req: RequestState, policy: Policy, status: Status, *, by: str,
                                              "note": {"status": status.value, "by": by, "fields": fields or {}}}))
     effects.append(Effect(JobKind.UPDATE_REQUEST, lk, {}))
     if req.requester:
-        effects.append(Effect(JobKind.DM, f"dm:{req.requester}", {
+        effects.append(Effect(JobKind.DM, dm_key(req.requester), {
             "user": req.requester, "text": f"Your order request {req.order_name} was {status.value} by <@{by}>"
             if by != "holdfast" else f"Your order request {req.order_name} {status.value}."}))
     return tuple(effects)
@@ -247,7 +203,7 @@ def internal_outcome(req: RequestState, policy: Policy, status: Status, *, by: s
                                                   "delete": policy.internal.on_reject == "delete"})
     why = (fields or {}).get("reason")
     return (first, Effect(JobKind.UPDATE_REQUEST, lk, {}),
-            Effect(JobKind.REQUESTER_DM, f"requester-dm:{req.id}", {
+            Effect(JobKind.REQUESTER_DM, requester_dm_key(req.id), {
                 "text": f"Your order request {req.order_name} was {status.value}"
                 + (f" by <@{by}>" if by != "holdfast" else "") + (f": {why}" if why else ".")}))
 

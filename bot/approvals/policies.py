@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -13,6 +12,7 @@ from pydantic import ValidationError
 from bot.approvals.conditions import GRAPHQL_FACTS, ConditionError, evaluate, facts_used
 from bot.approvals.orders import OrderFacts
 from bot.approvals.schema import Policy, PolicyFile, Roles
+
 
 @dataclass(frozen=True)
 class PolicySet:
@@ -91,15 +91,6 @@ def load_text(text: str, source: str = "<policies>") -> PolicySet:
         raise PolicyError([f"{source}: policy {d}: id: used more than once" for d in dupes])
     ordered = sorted(parsed.policies, key=lambda p: p.priority)  # stable: file order breaks ties
     return PolicySet(tuple(ordered), hashlib.sha256(text.encode()).hexdigest(), source, parsed.roles, parsed.staff)
-
-
-def load_file(path: Path) -> PolicySet:
-    """Read and validate a policy file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PolicyError([f"{path}: cannot read the policy file: {exc.strerror}"]) from None
-    return load_text(text, str(path))
 
 
 def match(policies: PolicySet, order: OrderFacts) -> Match | None:

@@ -30,10 +30,6 @@ class Timer:
     n: int = 1
 
 
-def timer_key(request_id: int, kind: TimerKind) -> str:
-    """Job key of a request's timer: distinct from its Shopify and Slack keys so it never blocks them."""
-    return f"timer:{request_id}:{kind.value}"
-
 
 def reminder_at(timers: Timers, created_at: datetime, n: int) -> datetime | None:
     """When reminder `n` (1-based) is due, or None when the policy sends no such reminder."""

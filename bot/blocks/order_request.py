@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -28,7 +29,24 @@ from bot.blocks.ids import ActionId, BlockId, CallbackId, OrderRef, OrderRequest
 from bot.blocks.modal import _element as field_element
 from bot.approvals.fields import block_id as field_block
 from bot.blocks.request_message import admin_url
-from storage.models import ApprovalRequest
+
+
+class InternalRequest(Protocol):
+    """What the requester's DM and status list show of a stored internal request (storage's row has it all)."""
+
+    id: int | None
+    shop_domain: str
+    status: str
+    order_name: str
+    order_snapshot: dict[str, Any]
+    request_input: dict[str, Any] | None
+    draft_state: str | None
+    draft_error: str | None
+    outcome_state: str | None
+    outcome_error: str | None
+    placed_order_gid: str | None
+    placed_order_name: str | None
+    created_at: datetime
 
 TITLE = "Request an order"
 STATES = {
@@ -113,7 +131,7 @@ def errors(found: dict[str, str]) -> dict[str, str]:
     return {block(k): v for k, v in found.items()}
 
 
-def _state_line(req: ApprovalRequest) -> str:
+def _state_line(req: InternalRequest) -> str:
     key = (req.status, req.draft_state if req.status in ("drafting", "pending", "approved") else None)
     line = STATES.get(key, f"{req.status} ({req.draft_state})")
     if req.draft_state == "failed" and req.draft_error:
@@ -123,7 +141,7 @@ def _state_line(req: ApprovalRequest) -> str:
     return line
 
 
-def _links(req: ApprovalRequest) -> str:
+def _links(req: InternalRequest) -> str:
     snap = req.order_snapshot or {}
     parts = []
     if snap.get("legacy_id"):
@@ -136,7 +154,7 @@ def _links(req: ApprovalRequest) -> str:
     return " · ".join(parts)
 
 
-def dm(req: ApprovalRequest) -> dict[str, Any]:
+def dm(req: InternalRequest) -> dict[str, Any]:
     """The requester's DM: what they asked for, where it stands, Cancel while undecided, Retry after a failure."""
     sub = req.request_input or {}
     head = f"*Your order request #{req.id}* ({req.shop_domain}, needed by {sub.get('deliver_by', '?')})"
@@ -155,7 +173,7 @@ def dm(req: ApprovalRequest) -> dict[str, Any]:
     return {"text": f"Order request #{req.id}: {_state_line(req)}"[:3000], "blocks": [b.to_dict() for b in blocks]}
 
 
-def status_list(reqs: list[ApprovalRequest]) -> tuple[str, list[dict[str, Any]]]:
+def status_list(reqs: list[InternalRequest]) -> tuple[str, list[dict[str, Any]]]:
     """`/order-request status`: the caller's requests, newest first."""
     if not reqs:
         return "You have no order requests yet. `/order-request` asks for one.", []

@@ -14,11 +14,11 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.approvals.machine import JobKind
+from bot.approvals.effects import DIGEST_KEY, JobKind, periodic_key
 from bot.approvals.timers import EPOCH, period_start
 from bot.runtime import Runtime
 from bot.settings import Settings
-from storage import jobs, periodic
+from storage import periodic
 from storage.db import transaction
 
 log = logging.getLogger(__name__)
@@ -48,14 +48,12 @@ def _per_shop(kind: JobKind) -> Enqueue:
     def enqueue(rt: Runtime, session: AsyncSession, period: datetime) -> None:
         for shop in rt.settings.shops():
             # One key per shop: two passes over the same shop never run at once.
-            jobs.enqueue(session, kind=kind, key=f"{kind.value}:{shop}", now=rt.now(),
-                         max_attempts=rt.settings.job_max_attempts, payload={"shop": shop, "period": period.isoformat()})
+            rt.enqueue(session, kind, key=periodic_key(kind, shop), payload={"shop": shop, "period": period.isoformat()})
     return enqueue
 
 
 def _digest(rt: Runtime, session: AsyncSession, period: datetime) -> None:
-    jobs.enqueue(session, kind=JobKind.DIGEST, key="digest", now=rt.now(), max_attempts=rt.settings.job_max_attempts,
-                 payload={"period": period.isoformat()})
+    rt.enqueue(session, JobKind.DIGEST, key=DIGEST_KEY, payload={"period": period.isoformat()})
 
 
 def periodic_jobs(settings: Settings) -> list[Periodic]:

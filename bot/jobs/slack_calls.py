@@ -18,13 +18,15 @@ from slack_sdk.errors import SlackApiError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.jobs.errors import Deferred, GiveUp, RetryLater
-from bot.jobs.worker import Apply, Executor
+from bot.jobs.registry import Apply, Executor
 from bot.runtime import Runtime
 from storage import jobs
 from storage.models import Job
 
 MAX_IN_SLOT_WAIT_S = 2.0  # a job waits this long at most for its slot; beyond, it goes back to the queue
 MAX_IN_SLOT_TRIES = 5  # ... and asks this many times at most (others may take the room it waited for)
+JOB_EVENT = "holdfast_job"  # message metadata naming the job that posted it
+FIND_PAGES = 10  # history pages (200 messages each) searched for an earlier attempt's post: a flood is long
 
 
 def retry_after(exc: SlackApiError) -> float | None:
@@ -105,3 +107,39 @@ def deferrable(executor: Executor) -> Executor:
             return apply
 
     return run
+
+
+def _matches(message: dict[str, Any], event_type: str, key: str, value: Any) -> bool:
+    meta = message.get("metadata") or {}
+    return meta.get("event_type") == event_type and (meta.get("event_payload") or {}).get(key) == value
+
+
+async def find_message(rt: Runtime, job: Job, channel: str, event_type: str, key: str, value: Any,
+                       thread_ts: str | None = None) -> str | None:
+    """After a failed attempt the message may have landed anyway: look for it before posting again."""
+    oldest = f"{job.created_at.timestamp() - 60:.6f}"
+    cursor = None
+    for _ in range(FIND_PAGES):  # in a flooded channel the first page may not reach back far enough
+        if thread_ts:
+            reply = await call(rt.slack.conversations_replies(channel=channel, ts=thread_ts, include_all_metadata=True,
+                                                              limit=200, cursor=cursor))
+        else:
+            reply = await call(rt.slack.conversations_history(channel=channel, oldest=oldest, limit=200, cursor=cursor,
+                                                              include_all_metadata=True))
+        found = next((m["ts"] for m in reply.get("messages") or [] if _matches(m, event_type, key, value)), None)
+        cursor = (reply.get("response_metadata") or {}).get("next_cursor")
+        if found or not cursor:
+            return found
+    return None
+
+
+async def post_once(rt: Runtime, job: Job, *, channel: str, thread_ts: str | None = None, first: bool = False,
+                    **message: Any) -> str:
+    """chat.postMessage tagged with this job's id, so a retry finds the first attempt instead of posting again."""
+    if job.attempts > 1:
+        found = await find_message(rt, job, channel, JOB_EVENT, "job_id", job.id, thread_ts)
+        if found:
+            return found
+    reply = await paced_post(rt, job, channel=channel, first=first, thread_ts=thread_ts, unfurl_links=False,
+                             metadata={"event_type": JOB_EVENT, "event_payload": {"job_id": job.id}}, **message)
+    return reply["ts"]

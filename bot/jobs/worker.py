@@ -8,26 +8,33 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.jobs.errors import GiveUp, RetryLater
+from bot.jobs.registry import Registry
 from bot.shopify.client import ShopifyError, ShopifyTransientError
 from bot.shopify.throttle import backoff
 from storage import audit, jobs
 from storage.db import autocommit, transaction
 from storage.models import Job
 
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
-
 log = logging.getLogger(__name__)
-SHOPIFY = ("shopify.", "order.")  # kinds that call the Admin API (and may wait for its cost bucket)
-Apply = Callable[[AsyncSession], Awaitable[None]]
-Executor = Callable[["Runtime", Job], Awaitable[Apply | None]]
-OnDead = Callable[["Runtime", AsyncSession, Job, str], Awaitable[None]]
-Prefetch = Callable[["Runtime", AsyncSession, list[Job]], Awaitable[None]]
+
+
+class Context(Protocol):
+    """What the worker itself reads of the runtime it hands to executors (bot/runtime.py is one)."""
+
+    sessions: async_sessionmaker[AsyncSession]
+
+    def now(self) -> datetime: ...
+
+
+# Loads what a claimed batch's jobs will read, right after the claim; `forget` drops it once the job is done.
+Prefetch = Callable[[Any, AsyncSession, list[Job]], Awaitable[None]]
+Forget = Callable[[Any, int], None]
 
 
 def classify(exc: BaseException) -> tuple[bool, float | None, str]:
@@ -45,14 +52,15 @@ def classify(exc: BaseException) -> tuple[bool, float | None, str]:
 class Worker:
     """Runs jobs from the jobs table; any number of workers may share one database."""
 
-    def __init__(self, rt: Runtime, executors: dict[str, Executor], on_dead: dict[str, OnDead],
+    def __init__(self, rt: Context, registry: Registry,
                  *, concurrency: int = 64, reserve: int | None = None, poll_s: float = 0.5, claim_gap_s: float = 0.0,
                  lease_s: float = 60.0, backoff_base_s: float = 1.0, backoff_max_s: float = 300.0,
-                 prefetch: Prefetch | None = None):
-        self.rt = rt
-        self.prefetch = prefetch  # loads what a claimed batch's jobs will read, right after the claim
-        self.executors = executors
-        self.on_dead = on_dead
+                 prefetch: Prefetch | None = None, forget: Forget | None = None):
+        self.rt = rt  # handed to every executor
+        self.prefetch = prefetch
+        self.forget = forget
+        self.registry = registry
+        self._shopify = frozenset(registry.shopify_kinds)
         self.concurrency = concurrency
         # Slots Shopify jobs leave to the others: a quarter (at least 2) of them.
         self.reserve = min(max(2, concurrency // 4) if reserve is None else reserve, concurrency - 1)
@@ -126,7 +134,7 @@ class Worker:
     async def _claim_and_start(self, limit: int) -> None:
         # Shopify jobs may wait long for the cost bucket; they never take the last `reserve` slots, so a
         # throttled shop does not hold up the approvers' Slack messages.
-        room = max(0, self.concurrency - self.reserve - sum(j.kind.startswith(SHOPIFY) for j in self._running.values()))
+        room = max(0, self.concurrency - self.reserve - sum(j.kind in self._shopify for j in self._running.values()))
         now = self.rt.now()
         # Each claim is one statement that stands alone, and the loads after it read what had committed when
         # it ran: no transaction needed around them (on PostgreSQL, two round trips fewer per claim).
@@ -134,10 +142,10 @@ class Worker:
             batch = await jobs.claim(session, now=now, lease_s=self.lease_s, limit=min(limit, room)) if room else []
             if len(batch) < limit and room < limit:  # capped: the rest of the slots go to the other kinds
                 batch += await jobs.claim(session, now=now, lease_s=self.lease_s, limit=limit - len(batch),
-                                          skip_kinds=SHOPIFY)
+                                          skip_kinds=self.registry.shopify_kinds)
             if batch and self.prefetch is not None:
                 await self._prefetch(session, batch)
-        capped = room < limit and sum(j.kind.startswith(SHOPIFY) for j in batch) >= room
+        capped = room < limit and sum(j.kind in self._shopify for j in batch) >= room
         self._dry = len(batch) < limit and not capped
         for job in batch:
             task = asyncio.create_task(self._run(job), name=f"holdfast-job-{job.id}")
@@ -188,11 +196,11 @@ class Worker:
                 return
 
     async def _run(self, job: Job) -> None:
-        executor = self.executors.get(job.kind)
+        spec = self.registry.get(job.kind)
         try:
-            if executor is None:
+            if spec is None:
                 raise GiveUp(f"no executor for job kind {job.kind!r}")
-            apply = await executor(self.rt, job)
+            apply = await spec.executor(self.rt, job)
             # Nothing to apply: finishing is one statement, and needs no transaction around it.
             async with (transaction if apply is not None else autocommit)(self.rt.sessions, background=True) as session:
                 finished = await jobs.finish(session, job=job, now=self.rt.now())
@@ -204,8 +212,8 @@ class Worker:
         except Exception as exc:  # every failure is recorded on the job row, none is lost
             await self._failed(job, exc)
         finally:
-            if self.prefetch is not None:
-                self.rt.loaded.pop(job.id, None)
+            if self.forget is not None and job.id is not None:
+                self.forget(self.rt, job.id)
 
     def _retry_at(self, job: Job, now: datetime, retry_after: float | None) -> datetime:
         if retry_after is not None:
@@ -225,8 +233,8 @@ class Worker:
                 await audit.append(session, at=now, actor="holdfast", kind="job.dead",
                                    request_id=job.payload.get("request_id"),
                                    data={"job_id": job.id, "kind": job.kind, "attempts": job.attempts, "error": message})
-                hook = self.on_dead.get(job.kind)
-                if hook:
-                    await hook(self.rt, session, job, message)
+                spec = self.registry.get(job.kind)
+                if spec is not None and spec.on_dead is not None:
+                    await spec.on_dead(self.rt, session, job, message)
         if dead:
             self.wake()

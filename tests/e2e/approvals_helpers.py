@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 
 from bot.approvals.policies import load_text
-from bot.devstack import CHANNEL, DevStack
+from bot.cli.devstack import CHANNEL, DevStack
 from tests.e2e.conftest import STAFF
 
 POLICIES = """

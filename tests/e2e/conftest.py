@@ -1,6 +1,6 @@
 import pytest
 
-from bot.devstack import DevStack
+from bot.cli.devstack import DevStack
 
 
 @pytest.fixture

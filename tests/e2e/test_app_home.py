@@ -3,7 +3,7 @@
 import pytest
 
 from bot.blocks.ids import ActionId, BlockId
-from bot.home import HOME_REFRESH
+from bot.approvals.effects import JobKind
 from tests.e2e.approvals_helpers import BIG, approvals_stack, flagged, until
 
 
@@ -64,7 +64,7 @@ async def test_home_is_refreshed_for_everyone_who_can_see_a_decision(stack):
     eve_before = stack.slack.home_views["U0EVE"]["hash"]
     await stack.click(req, ActionId.APPROVE, "U0BEN")
     await stack.settle()
-    assert any(j.kind == HOME_REFRESH for j in await stack.jobs(status="done"))
+    assert any(j.kind == JobKind.HOME_REFRESH for j in await stack.jobs(status="done"))
     # Ana (co-approver), Ben (voter), and both managers see the decision; Eve's Home is not touched.
     assert req.order_name not in render(stack, "U0ANA").split("Your recent decisions")[0]
     assert f"{req.order_name}: you voted *approve*" in render(stack, "U0BEN")

@@ -6,7 +6,7 @@ import pytest
 
 from bot.blocks.ids import ActionId, BlockId
 from bot.blocks.queue import MESSAGE_BLOCKS, PAGE_SIZE
-from bot.devstack import CHANNEL
+from bot.cli.devstack import CHANNEL
 from tests.e2e.approvals_helpers import BIG, approvals_stack, buttons, command, flagged, more, text_of
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import update
 
 from bot.approvals.policies import load_text
 from bot.blocks.ids import ActionId
-from bot.devstack import CHANNEL, DevStack
+from bot.cli.devstack import CHANNEL, DevStack
 from storage.models import ApprovalRequest
 
 POLICIES = """

@@ -2,11 +2,9 @@
 
 import pytest
 
-from bot.approvals.machine import JobKind, shopify_key
+from bot.approvals.effects import JobKind
 from bot.blocks.ids import ActionId
-from bot.devstack import CHANNEL, SHOP
-from storage import jobs
-from storage.db import transaction
+from bot.cli.devstack import CHANNEL
 from tests.e2e.conftest import STAFF
 
 
@@ -38,20 +36,6 @@ async def test_a_tagging_failure_retries_the_hold_job_which_still_holds_once(sta
     held_once(stack, order)
     assert stack.shopify.orders[order.gid].tags.count("holdfast-pending") == 1
     assert (await stack.request_for(order)).hold_state == "placed"
-
-
-async def test_a_note_job_queued_before_tags_and_note_were_one_job_writes_the_note_once(stack):
-    order = await stack.place_order(**STAFF)
-    await stack.settle()
-    req = await stack.request_for(order)
-    async with transaction(stack.rt.sessions) as s:  # as an older holdfast queued it, twice over
-        for _ in range(2):
-            jobs.enqueue(s, kind=JobKind.NOTE, key=shopify_key(SHOP, order.gid), now=stack.rt.now(),
-                         payload={"request_id": req.id, "order_gid": order.gid, "status": "approved", "by": "U0ANA",
-                                  "fields": {}})
-    stack.rt.wake_worker()
-    await stack.settle()
-    assert stack.shopify.orders[order.gid].note.count(f"[holdfast #{req.id}] approved by Slack user U0ANA") == 1
 
 
 async def test_a_release_landing_while_the_decisions_redraw_waits_adds_no_second_redraw(stack):

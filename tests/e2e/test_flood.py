@@ -11,7 +11,7 @@ import asyncio
 from collections import Counter
 
 from bot.blocks.ids import ActionId, BlockId
-from bot.devstack import CHANNEL, DevStack
+from bot.cli.devstack import CHANNEL, DevStack
 from storage import floods
 from tests.e2e.approvals_helpers import BIG, approvals_stack, until
 from tests.e2e.conftest import STAFF

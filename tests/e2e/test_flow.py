@@ -4,7 +4,7 @@ import asyncio
 import json
 
 from bot.blocks.ids import ActionId
-from bot.devstack import CHANNEL, SHOP
+from bot.cli.devstack import CHANNEL, SHOP
 from tests.e2e.conftest import ORDINARY, STAFF
 
 

@@ -4,7 +4,7 @@ import json
 
 import aiohttp
 
-from bot.devstack import SHOP, WEBHOOK_SECRET
+from bot.cli.devstack import SHOP, WEBHOOK_SECRET
 from sandbox.webhooks import shopify_webhook_headers
 
 

@@ -7,11 +7,11 @@ from datetime import date, timedelta
 
 import pytest
 
-from bot import decisions
+from bot.features.requests import decisions
 from bot.approvals.machine import Vote
 from bot.approvals.policies import load_text
 from bot.blocks.ids import ActionId
-from bot.devstack import CHANNEL, SHOP, DevStack
+from bot.cli.devstack import CHANNEL, SHOP, DevStack
 from tests.e2e.approvals_helpers import until
 
 POLICIES = """
@@ -272,7 +272,7 @@ async def test_a_failed_draft_is_visible_and_can_be_retried(stack):
 
 
 async def test_reconciliation_leaves_internal_requests_alone(stack):
-    from bot.reconcile import reconcile_shop
+    from bot.features.reconcile.service import reconcile_shop
 
     pending = await submitted(stack)
     await reconcile_shop(stack.rt, SHOP)  # a draft gid is no Order: it must not read as "deleted"

@@ -8,8 +8,9 @@ import sys
 
 import aiohttp
 
-from bot.approvals.policies import load_file, load_text
-from bot.devstack import SHOP, SHOP_TOKEN
+from bot.approvals.policies import load_text
+from bot.policy_file import load_file
+from bot.cli.devstack import SHOP, SHOP_TOKEN
 from tests.e2e.test_processes import ROOT, free_port, poll, run, wait_http
 
 EXAMPLE = ROOT / "holdfast.example.yml"

@@ -2,9 +2,9 @@
 
 from sqlalchemy import event
 
-from bot.approvals.machine import JobKind
+from bot.approvals.effects import JobKind
 from bot.blocks.ids import ActionId
-from bot.jobs.common import load_copies, load_decisions, load_request, prefetch, redraw, say_in_thread
+from bot.features.requests.common import load_copies, load_decisions, load_request, prefetch, redraw, say_in_thread
 from storage import jobs
 from storage.db import transaction
 from tests.e2e.conftest import STAFF
@@ -22,7 +22,7 @@ async def test_a_claimed_redraw_reads_what_its_claim_loaded_and_the_worker_forge
 
     rt, decided = stack.rt, await stack.request_for(order)
     async with transaction(rt.sessions) as s:
-        redraw(s, decided, rt.now())
+        redraw(rt, s, decided)
     async with transaction(rt.sessions) as s:
         [job] = await jobs.claim(s, now=rt.now(), lease_s=30, limit=10)
         await prefetch(rt, s, [job])
@@ -60,7 +60,7 @@ async def test_a_claim_loads_votes_only_for_jobs_that_draw_the_message(stack):
     await stack.stop_bot()  # from here on only this test claims
     rt, req = stack.rt, await stack.request_for(order)
     async with transaction(rt.sessions) as s:
-        say_in_thread(s, req, rt.now(), "a notice draws no message")
+        say_in_thread(rt, s, req, "a notice draws no message")
 
     statements: list[str] = []
 

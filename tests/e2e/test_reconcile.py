@@ -3,10 +3,10 @@
 import asyncio
 
 from bot.app import build_runtime
-from bot.approvals.policies import load_file
-from bot.devstack import CHANNEL, ROOT, SHOP, DevStack
+from bot.policy_file import load_file
+from bot.cli.devstack import CHANNEL, ROOT, SHOP, DevStack
 from bot.jobs import scheduler
-from bot.reconcile import reconcile_shop
+from bot.features.reconcile.service import reconcile_shop
 from storage import periodic
 from tests.e2e.conftest import STAFF
 from tests.e2e.timing import Clock

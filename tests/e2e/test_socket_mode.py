@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 
 from bot.blocks.ids import ActionId
-from bot.devstack import CHANNEL, DevStack
+from bot.cli.devstack import CHANNEL, DevStack
 from sandbox.devserver import serve
 from sandbox.slack import SlackSandbox
 from tests.e2e.conftest import STAFF

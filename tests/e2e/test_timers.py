@@ -4,7 +4,7 @@ import pytest
 
 from bot.approvals.policies import load_text
 from bot.blocks.ids import ActionId
-from bot.devstack import CHANNEL, DevStack
+from bot.cli.devstack import CHANNEL, DevStack
 from tests.e2e.conftest import STAFF
 from tests.e2e.timing import Clock, settle_due
 

@@ -10,7 +10,7 @@ import asyncio
 import aiohttp
 
 from bot.blocks.ids import ActionId
-from bot.devstack import CHANNEL, DevStack
+from bot.cli.devstack import CHANNEL, DevStack
 from tests.e2e.conftest import STAFF
 from tests.reliability.conftest import HEAVY
 from tests.reliability.procs import message_status

@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 from sqlmodel import func, select
 
-from bot.devstack import DevStack
+from bot.cli.devstack import DevStack
 from storage.models import ApprovalRequest, AuditEvent, Decision, Job, WebhookReceipt
 
 # Every CI run sends at least this many generated inputs in total (see test_fuzz.py);

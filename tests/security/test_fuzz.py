@@ -28,7 +28,7 @@ import aiohttp
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings, strategies as st
 
-from bot.devstack import DevStack
+from bot.cli.devstack import DevStack
 from handlers.shopify_webhooks import MAX_BODY
 from sandbox.devserver import CHANNEL, SHOP, SIGNING_SECRET, TEAM, WEBHOOK_SECRET
 from sandbox.simulator import FORM, sign_slack_request

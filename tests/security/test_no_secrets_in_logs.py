@@ -7,7 +7,7 @@ import asyncio
 import logging
 
 from bot.blocks.ids import ActionId
-from bot.devstack import DevStack
+from bot.cli.devstack import DevStack
 from sandbox.devserver import BOT_TOKEN, SHOP_TOKEN, SIGNING_SECRET, WEBHOOK_SECRET
 from tests.e2e.conftest import STAFF
 from tests.reliability.procs import Procs, message_status

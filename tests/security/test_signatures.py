@@ -13,7 +13,7 @@ import uuid
 import pytest
 
 from bot.blocks.ids import ActionId
-from bot.devstack import DevStack
+from bot.cli.devstack import DevStack
 from bot.settings import Settings
 from sandbox.devserver import CHANNEL, SHOP, SIGNING_SECRET, WEBHOOK_SECRET
 from sandbox.simulator import FORM, sign_slack_request

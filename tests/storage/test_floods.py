@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from bot.approvals.machine import JobKind, slack_key
+from bot.approvals.effects import JobKind, slack_key
 from storage import floods, jobs, requests
 from storage.db import transaction
 from storage.models import Job

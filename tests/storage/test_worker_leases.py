@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 from sqlalchemy import event
 
+from bot.jobs.registry import JobSpec, Registry
 from bot.jobs.worker import Worker
 from storage import jobs
 from storage.db import transaction
@@ -42,7 +43,7 @@ async def test_a_job_slower_than_its_lease_runs_once(sessions):
         return None
 
     rt = SimpleNamespace(sessions=sessions, now=lambda: datetime.now(UTC))
-    worker = Worker(rt, {"slow": slow}, {}, concurrency=4, poll_s=0.05, lease_s=0.3)
+    worker = Worker(rt, Registry([JobSpec("slow", slow)]), concurrency=4, poll_s=0.05, lease_s=0.3)
     async with transaction(sessions) as s:
         jobs.enqueue(s, kind="slow", key="x", now=rt.now())
     running = asyncio.create_task(worker.run_forever())
@@ -72,7 +73,7 @@ async def test_a_dry_worker_still_runs_a_keys_next_job_and_follow_ups_at_once(se
         return apply
 
     rt = SimpleNamespace(sessions=sessions, now=lambda: datetime.now(UTC))
-    worker = Worker(rt, {"step": step}, {}, concurrency=4, poll_s=60.0, lease_s=60.0)
+    worker = Worker(rt, Registry([JobSpec("step", step)]), concurrency=4, poll_s=60.0, lease_s=60.0)
     async with transaction(sessions) as s:
         for name in ("first", "second"):
             jobs.enqueue(s, kind="step", key="order-1", now=rt.now(), payload={"name": name})
@@ -107,7 +108,8 @@ async def test_jobs_waiting_for_shopify_leave_slots_for_slack(sessions):
         return None
 
     rt = SimpleNamespace(sessions=sessions, now=lambda: datetime.now(UTC))
-    worker = Worker(rt, {"shopify.hold": shopify_call, "slack.post_request": slack_post}, {},
+    registry = Registry([JobSpec("shopify.hold", shopify_call, calls_shopify=True), JobSpec("slack.post_request", slack_post)])
+    worker = Worker(rt, registry,
                     concurrency=4, reserve=2, poll_s=0.05, lease_s=60.0)
     async with transaction(sessions) as s:
         for i in range(6):
@@ -144,7 +146,7 @@ async def test_a_burst_of_commits_is_claimed_in_a_few_batches_not_a_claim_each(s
 
     engine = sessions.kw["bind"].sync_engine
     rt = SimpleNamespace(sessions=sessions, now=lambda: datetime.now(UTC))
-    worker = Worker(rt, {"step": step}, {}, concurrency=64, poll_s=60.0, lease_s=60.0, claim_gap_s=0.5)
+    worker = Worker(rt, Registry([JobSpec("step", step)]), concurrency=64, poll_s=60.0, lease_s=60.0, claim_gap_s=0.5)
     running = asyncio.create_task(worker.run_forever())
     event.listen(engine, "before_cursor_execute", seen)
     try:

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.backtest import OrdersFileError, Summary, evaluate, read_orders
-from bot.approvals.policies import load_file
+from bot.cli.backtest import OrdersFileError, Summary, evaluate, read_orders
+from bot.policy_file import load_file
 from tests.conftest import shared_file
 
 EXAMPLES = load_file(Path(__file__).resolve().parents[2] / "holdfast.example.yml")
@@ -25,7 +25,7 @@ def test_read_orders_accepts_arrays_and_json_lines(text):
 
 
 def test_single_object_and_values_split_across_chunks(monkeypatch):
-    import bot.backtest as bt
+    import bot.cli.backtest as bt
 
     monkeypatch.setattr(bt, "CHUNK", 7)
     assert list(read_orders(io.StringIO(json.dumps(ORDERS)))) == ORDERS

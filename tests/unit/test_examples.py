@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from bot.approvals.orders import enrich, from_webhook
-from bot.approvals.policies import load_file, match
+from bot.approvals.policies import match
+from bot.policy_file import load_file
 
 EXAMPLES = load_file(Path(__file__).resolve().parents[2] / "holdfast.example.yml")
 

@@ -5,7 +5,8 @@ from datetime import date
 import pytest
 
 from bot.approvals import internal
-from bot.approvals.machine import JobKind, RequestState, Status, internal_outcome
+from bot.approvals.effects import JobKind
+from bot.approvals.machine import RequestState, Status, internal_outcome
 from bot.approvals.policies import load_text
 
 POLICY = load_text("""
@@ -127,5 +128,5 @@ def test_internal_outcome_never_holds(status, kind, payload):
                        version=1, policy_id="internal-orders", order_name="#D1", requester="U0ANA")
     effects = internal_outcome(req, POLICY, status, by="U0BEN", fields={"reason": "no budget"})
     assert effects[0].kind is kind and effects[0].payload == payload
-    assert {e.kind for e in effects}.isdisjoint({JobKind.HOLD, JobKind.RELEASE, JobKind.TAGS, JobKind.NOTE})
+    assert {e.kind for e in effects}.isdisjoint({JobKind.HOLD, JobKind.RELEASE, JobKind.TAGS})
     assert "no budget" in effects[-1].payload["text"] or status is Status.APPROVED

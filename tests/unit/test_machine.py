@@ -4,7 +4,8 @@ from decimal import Decimal
 import pytest
 
 from bot.approvals import machine
-from bot.approvals.machine import (AlreadyDecided, AlreadyVoted, Ballot, Decided, JobKind, Recorded, Refused,
+from bot.approvals.effects import JobKind
+from bot.approvals.machine import (AlreadyDecided, AlreadyVoted, Ballot, Decided, Recorded, Refused,
                                    RequestState, Status, Vote)
 from bot.approvals.orders import OrderFacts
 from bot.approvals.policies import Match, load_text

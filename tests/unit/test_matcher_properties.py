@@ -6,7 +6,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.approvals.orders import OrderPayloadError, from_webhook
-from bot.approvals.policies import load_file, match
+from bot.approvals.policies import match
+from bot.policy_file import load_file
 
 EXAMPLES = load_file(Path(__file__).resolve().parents[2] / "holdfast.example.yml")
 scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=12)

@@ -5,7 +5,8 @@ import pytest
 
 from bot.approvals.conditions import evaluate, parse
 from bot.approvals.orders import LineItem, OrderFacts
-from bot.approvals.policies import PolicyError, load_file, load_text, match
+from bot.approvals.policies import PolicyError, load_text, match
+from bot.policy_file import load_file
 
 ROOT = Path(__file__).resolve().parents[2]
 

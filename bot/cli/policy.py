@@ -1,0 +1,155 @@
+"""`holdfast policy test` (backtest) and `holdfast check --reload`: the operator's policy tools."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bot.approvals.policies import PolicyError, PolicySet
+from bot.approvals.schema import parse_duration
+from bot.cli.backtest import OrdersFileError, Row, Summary, evaluate, read_orders
+from bot.policy_file import load_file
+from bot.settings import Settings
+from bot.shopify.client import ShopifyError
+
+PAGE = 10  # nested line items and fulfillment orders keep a page under the 1,000-point query limit
+
+
+def _progress(done: int, started: float, final: bool = False) -> None:
+    rate = done / max(time.monotonic() - started, 1e-9)
+    end = "\n" if final else "\r"
+    print(f"  {done:,} orders checked ({rate:,.0f}/s)", end=end, file=sys.stderr, flush=True)
+
+
+async def fetch_orders(settings: Settings, shop: str, since: datetime) -> AsyncIterator[dict[str, Any]]:
+    """Orders created since `since`, page by page through the GraphQL client (throttle-aware)."""
+    import aiohttp
+
+    from bot.shopify import documents as gql
+    from bot.shopify.client import ShopifyClient
+
+    token = settings.shops().get(shop)
+    if not token:
+        raise PolicyError([f"shop {shop} is not in SHOPIFY_SHOPS; add {shop}=shpat_… there"])
+    url = settings.shopify_admin_url.format(shop=shop, version=settings.shopify_api_version)
+    query = f"created_at:>='{since.isoformat(timespec='seconds')}'"
+    async with aiohttp.ClientSession() as http:
+        client = ShopifyClient(http, shop=shop, token=token, url=url, timeout_s=settings.shopify_timeout_s)
+        after = None
+        while True:
+            result = await client.execute(gql.RECONCILE_ORDERS, {"first": PAGE, "after": after, "query": query},
+                                          name="ReconcileOrders")
+            page = result.root("orders")
+            for node in page.get("nodes") or []:
+                yield node
+            info = page.get("pageInfo") or {}
+            if not info.get("hasNextPage"):
+                return
+            after = info.get("endCursor")
+
+
+def _report(rows: Iterator[Row], *, as_json: bool, out=sys.stdout) -> Summary:
+    summary, started = Summary(), time.monotonic()
+    for row in rows:
+        summary.add(row)
+        if as_json:
+            out.write(json.dumps(row.as_json()) + "\n")
+        elif row.error:
+            out.write(f"{row.order:<12} unreadable  {row.error}\n")
+        else:
+            why = "; ".join(row.reasons) if row.policy else ""
+            gaps = f"  (missing: {', '.join(row.missing)})" if row.missing else ""
+            out.write(f"{row.order:<12} {row.policy or '-':<24} {why}{gaps}\n")
+        if summary.orders % 5000 == 0:
+            _progress(summary.orders, started)
+    _progress(summary.orders, started, final=True)
+    return summary
+
+
+def cmd_policy_test(args: argparse.Namespace, settings: Settings) -> int:
+    """Backtest the policies against a file of orders or the shop's recent orders."""
+    try:
+        policies = load_file(Path(args.config) if args.config else settings.config_path)
+    except PolicyError as exc:
+        print("\n".join(exc.problems), file=sys.stderr)
+        return 2
+    if bool(args.orders) == bool(args.from_shop):
+        print("give either --orders FILE or --from-shop [--since 30d]", file=sys.stderr)
+        return 2
+    try:
+        if args.orders:
+            with open(args.orders, encoding="utf-8") as f:
+                summary = _report(evaluate(policies, read_orders(f)), as_json=args.json)
+        else:
+            summary = _report(evaluate(policies, _collect(settings, args)), as_json=args.json)
+    except (OSError, OrdersFileError, PolicyError, ShopifyError) as exc:
+        print(f"cannot read the orders: {exc}", file=sys.stderr)
+        return 2
+    _print_summary(policies, summary, as_json=args.json)
+    return 0
+
+
+def _collect(settings: Settings, args: argparse.Namespace) -> Iterator[dict[str, Any]]:
+    # The GraphQL pages are fetched in a private event loop, one page at a time, so memory stays bounded.
+    shop = args.shop or next(iter(settings.shops()), None)
+    if not shop:
+        raise PolicyError(["no shop configured: set SHOPIFY_SHOPS or pass --shop"])
+    since = datetime.now(UTC) - parse_duration(args.since)
+    loop = asyncio.new_event_loop()
+    agen = fetch_orders(settings, shop, since)
+    try:
+        while True:
+            try:
+                yield loop.run_until_complete(agen.__anext__())
+            except StopAsyncIteration:
+                return
+    finally:
+        loop.run_until_complete(agen.aclose())
+        loop.close()
+
+
+def _print_summary(policies: PolicySet, summary: Summary, *, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps({"summary": summary.as_json(), "policy_file_hash": policies.file_hash}))
+        return
+    print(f"\n{summary.orders:,} orders: " + ", ".join(
+        [f"{n:,} flagged by {pid}" for pid, n in summary.flagged.most_common()]
+        + [f"{summary.as_json()['not_flagged']:,} not flagged"]
+        + ([f"{summary.unreadable:,} unreadable"] if summary.unreadable else [])))
+
+
+def send_reload(pid_file: Path | None) -> str:
+    """Ask a running `holdfast serve` to reload its policies (SIGHUP); returns what happened."""
+    if pid_file is None:
+        return "no pid file is configured (HOLDFAST_PID_FILE is empty): send SIGHUP to the server yourself"
+    try:
+        pid = int(pid_file.read_text().strip())
+    except (OSError, ValueError):
+        return f"no running server found ({pid_file} missing or unreadable); the file is valid, start the server"
+    try:
+        os.kill(pid, signal.SIGHUP)
+    except ProcessLookupError:
+        return f"process {pid} from {pid_file} is not running; remove the stale file"
+    return f"asked the server (pid {pid}) to reload; it keeps its last good policies if this file fails there"
+
+
+def add_parsers(sub, settings_of) -> None:
+    """Register `holdfast policy test`."""
+    pol = sub.add_parser("policy", help="policy tools").add_subparsers(dest="policy_command", required=True)
+    t = pol.add_parser("test", help="what the policies would do to past orders")
+    t.add_argument("--config", help="policy file (default: HOLDFAST_CONFIG or holdfast.yml)")
+    t.add_argument("--orders", help="a JSON file: one order, a JSON array, or JSON lines (webhook payloads)")
+    t.add_argument("--from-shop", action="store_true", help="fetch orders from the configured shop instead")
+    t.add_argument("--shop", help="which configured shop (default: the first in SHOPIFY_SHOPS)")
+    t.add_argument("--since", default="30d", help="with --from-shop: how far back (e.g. 7d, 30d)")
+    t.add_argument("--json", action="store_true", help="one JSON object per order, then a summary object")
+    t.set_defaults(func=lambda args: cmd_policy_test(args, settings_of(args)))

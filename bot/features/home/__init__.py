@@ -1,0 +1,1 @@
+"""App Home: a user's Home tab, drawn when opened and redrawn after the votes it shows."""

@@ -1,0 +1,1 @@
+"""Reconciliation: what webhooks missed and what changed in Shopify outside holdfast."""

@@ -1,0 +1,1 @@
+"""Reports: /approvals queue, history, audit and stats, and the audit CSV."""

@@ -1,0 +1,1 @@
+"""Timers: a pending request's reminders, escalation (with its copies) and expiry."""

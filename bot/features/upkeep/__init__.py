@@ -1,0 +1,1 @@
+"""Upkeep: the managers' daily digest and the webhook-subscription check."""
