@@ -11,6 +11,7 @@ import uuid
 
 import aiohttp
 
+from sandbox.shopify import API_VERSION
 from sandbox.webhooks import sign_shopify_webhook
 
 
@@ -29,7 +30,7 @@ async def run(url: str, count: int, concurrency: int, secret: str, shop: str, wa
     bodies = [json.dumps(order(i), separators=(",", ":")).encode() for i in range(count + warmup)]
     requests = [(b, {"Content-Type": "application/json", "X-Shopify-Topic": "orders/create",
                      "X-Shopify-Shop-Domain": shop, "X-Shopify-Webhook-Id": str(uuid.uuid4()),
-                     "X-Shopify-Event-Id": str(uuid.uuid4()), "X-Shopify-API-Version": "2025-04",
+                     "X-Shopify-Event-Id": str(uuid.uuid4()), "X-Shopify-API-Version": API_VERSION,
                      "X-Shopify-Hmac-Sha256": sign_shopify_webhook(secret, b)}) for b in bodies]
     latencies: list[float] = []
     statuses: dict[int, int] = {}

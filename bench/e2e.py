@@ -26,6 +26,7 @@ import aiohttp
 from bench.common import cpu_seconds, database, emit, log, machine, machine_busy_seconds, percentile, processes
 from bot.shopify import documents as gql
 from sandbox.devserver import BOT_TOKEN, SHOP, SHOP_TOKEN
+from sandbox.shopify import API_VERSION
 from tests.e2e.conftest import STAFF
 from tests.reliability.procs import Procs, message_status
 
@@ -52,7 +53,7 @@ async def paced(count: int, rate: float, one) -> None:
 
 async def baseline(procs: Procs, count: int, rate: float) -> dict[str, Any]:
     """The unavoidable round trips of each path, by a bare client against the same sandbox."""
-    shopify = procs.env["HOLDFAST_SHOPIFY_ADMIN_URL"].format(shop=SHOP, version="2025-04")
+    shopify = procs.env["HOLDFAST_SHOPIFY_ADMIN_URL"].format(shop=SHOP, version=API_VERSION)
     slack = procs.env["HOLDFAST_SLACK_API_URL"]
     orders = [await procs.post("/orders", {**STAFF}) for _ in range(count)]  # the bot is not up: no webhook
     hold_s: list[float] = []

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import aiohttp
+from cryptography.fernet import Fernet
 
 from bench.reports_at_size import POLICIES, seed
 from bot.app import build_runtime
@@ -48,6 +49,7 @@ async def serve_rss(url: str, policy_file: Path, settle_s: float) -> float:
     port = _port()
     env = {**os.environ, "DATABASE_URL": url, "HOLDFAST_CONFIG": str(policy_file), "SLACK_BOT_TOKEN": "xoxb-bench",
            "SLACK_SIGNING_SECRET": "s", "SHOPIFY_API_SECRET": "s", "SHOPIFY_SHOPS": "s.myshopify.com=t",
+           "HOLDFAST_SECRET_KEY": Fernet.generate_key().decode(),
            "HOLDFAST_PID_FILE": "", "HOLDFAST_SLACK_API_URL": "http://127.0.0.1:9/api/",
            "HOLDFAST_SHOPIFY_ADMIN_URL": "http://127.0.0.1:9/{shop}/admin/api/{version}/graphql.json"}
     proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "serve", "--port", str(port),

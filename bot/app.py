@@ -27,12 +27,14 @@ from bot.jobs.worker import Worker
 from bot.policy_file import load_file
 from bot.runtime import Runtime
 from bot.settings import Settings
-from bot.shopify.client import ShopifyClients
+from bot.shopify.client import ShopifyClients, ShopifyError
 from bot.slack import build_bolt
 from bot.slack_http import make_handler as make_slack_handler
+from bot.slack_preflight import log_channel_problems
 from handlers import shopify_webhooks
-from storage import jobs, requests
+from storage import jobs, shops
 from storage.db import is_sqlite, make_engine, make_sessionmaker, migrate, transaction
+from storage.secrets import Keyring, SecretKeyError
 
 log = logging.getLogger(__name__)
 RUNTIME = web.AppKey("runtime", Runtime)
@@ -43,10 +45,14 @@ def build_runtime(settings: Settings, *, now: Callable[[], datetime] = utcnow,
     """Build the runtime without I/O (the policy file is read and validated here)."""
     engine = make_engine(settings.database_url)
     sessions = make_sessionmaker(engine)
+    keys = keyring(settings)  # a malformed key stops here, before anything starts (SecretKeyError)
 
     async def token_for(shop: str) -> str | None:
         async with sessions() as session:
-            return await requests.shop_token(session, domain=shop)
+            try:
+                return await shops.shop_token(session, domain=shop, keys=keys)
+            except SecretKeyError as exc:  # permanent for the job: one sentence on the job row, no traceback
+                raise ShopifyError(str(exc)) from None
 
     # No client-side retries: a blind retry of a timed-out chat.postMessage can double-post. Jobs retry
     # instead, and look for the message before posting again.
@@ -75,15 +81,22 @@ def build_runtime(settings: Settings, *, now: Callable[[], datetime] = utcnow,
     return rt
 
 
+def keyring(settings: Settings) -> Keyring:
+    """The keys sealing stored tokens (HOLDFAST_SECRET_KEY, …_PREVIOUS); SecretKeyError if one is malformed."""
+    return Keyring(current=settings.secret_key.get_secret_value(), previous=settings.previous_secret_keys())
+
+
 @contextlib.asynccontextmanager
 async def resources(rt: Runtime) -> AsyncIterator[None]:
-    """Database (migrated on SQLite), configured shops, and the shared HTTP session."""
+    """Database (migrated on SQLite), configured shops (their tokens sealed with the current key; SecretKeyError
+    when there is none, or a stored token no key opens), and the shared HTTP session."""
     auto = rt.settings.auto_migrate
     if auto if auto is not None else is_sqlite(rt.engine):
         await migrate(rt.engine)
     async with transaction(rt.sessions) as session:
+        keys = keyring(rt.settings)
         for domain, token in rt.settings.shops().items():
-            await requests.upsert_shop(session, domain=domain, token=token, now=rt.now())
+            await shops.upsert_shop(session, domain=domain, token=token, now=rt.now(), keys=keys)
     async with aiohttp.ClientSession() as http:
         rt.shopify.session = http
         rt.slack.session = http
@@ -93,6 +106,18 @@ async def resources(rt: Runtime) -> AsyncIterator[None]:
             if rt.webhooks is not None:
                 await rt.webhooks.close()
             await rt.engine.dispose()
+
+
+@contextlib.asynccontextmanager
+async def slack_check_task(rt: Runtime) -> AsyncIterator[None]:
+    """Once at start, in the background: a policy channel holdfast is not in is logged with its fix."""
+    task = asyncio.create_task(log_channel_problems(rt.slack, rt.policies), name="holdfast-slack-check")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 @contextlib.asynccontextmanager
@@ -184,6 +209,13 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow, poli
             yield
 
     app.cleanup_ctx.append(_resources)
+    if settings.slack_bot_token.get_secret_value():
+
+        async def _slack_check(_: web.Application) -> AsyncIterator[None]:
+            async with slack_check_task(rt):
+                yield
+
+        app.cleanup_ctx.append(_slack_check)
     if pid_file:  # a real `holdfast serve` process (tests run several apps in one process)
         app.cleanup_ctx.append(_sighup)
     if settings.run_worker if run_worker is None else run_worker:

@@ -17,11 +17,19 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.approvals.effects import JobKind, order_key
+from bot.approvals.effects import JobKind, fulfillment_order_key, order_key, privacy_key
 from storage import webhooks
 from storage.webhooks import Receipt
 
 ORDER_TOPICS = frozenset({"orders/create", "orders/updated"})
+# A fulfillment order opened (routed, or a scheduled one came due): a hold waiting for it can be placed now.
+# https://shopify.dev/docs/api/webhooks/latest (fulfillment_orders/order_routing_complete,
+# fulfillment_orders/scheduled_fulfillment_order_ready); the body names the fulfillment order only.
+FULFILLMENT_ORDER_TOPICS = frozenset({"fulfillment_orders/order_routing_complete",
+                                      "fulfillment_orders/scheduled_fulfillment_order_ready"})
+# The privacy law compliance webhooks every distributed app must answer (a 200 once the HMAC verifies, and the work
+# done within 30 days): https://shopify.dev/docs/apps/build/compliance/privacy-law-compliance (bot/features/privacy).
+PRIVACY_TOPICS = frozenset({"customers/data_request", "customers/redact", "shop/redact"})
 
 
 def job_payload(d: Delivery) -> str:
@@ -32,6 +40,22 @@ def job_payload(d: Delivery) -> str:
         order = json.dumps(d.body)
     head = json.dumps({"shop": d.shop, "topic": d.topic, "webhook_id": d.webhook_id})
     return f'{head[:-1]}, "order": {order}}}'
+
+
+def _receipt(d: Delivery) -> Receipt:
+    """The delivery's receipt, with the job that processes it (order, fulfillment-order and privacy topics)."""
+    if d.topic in ORDER_TOPICS:
+        return Receipt(d.webhook_id, d.event_id, d.topic, d.shop, order_key(d.shop, d.body.get("id")), job_payload(d))
+    if d.topic in FULFILLMENT_ORDER_TOPICS:
+        gid = str((d.body.get("fulfillment_order") or {}).get("id"))
+        payload = json.dumps({"shop": d.shop, "topic": d.topic, "fulfillment_order_gid": gid})
+        return Receipt(d.webhook_id, d.event_id, d.topic, d.shop, fulfillment_order_key(d.shop, gid), payload,
+                       JobKind.FULFILLMENT_ORDERS_READY.value)
+    if d.topic in PRIVACY_TOPICS:  # rare: the parsed body re-encoded is fine here
+        payload = json.dumps({"shop": d.shop, "topic": d.topic, "webhook_id": d.webhook_id, "body": d.body})
+        return Receipt(d.webhook_id, d.event_id, d.topic, d.shop, privacy_key(d.shop), payload,
+                       JobKind.PRIVACY_REQUEST.value)
+    return Receipt(d.webhook_id, d.event_id, d.topic, d.shop)
 
 
 @dataclass(frozen=True)
@@ -104,9 +128,7 @@ class WebhookBatcher:
             if event:
                 seen_events.add(event)
             first.append(d)
-        receipts = [Receipt(d.webhook_id, d.event_id, d.topic, d.shop, *(
-                        (order_key(d.shop, d.body.get('id')), job_payload(d)) if d.topic in ORDER_TOPICS else ()))
-                    for d in first]
+        receipts = [_receipt(d) for d in first]
         stored = await self._store.store(receipts, job_kind=JobKind.PROCESS_ORDER.value, now=self.now(),
                                          max_attempts=self.max_attempts())
         return {id(d) for d in first if d.webhook_id in stored}

@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from storage.secrets import MISSING_KEY
+
 
 def _env(name: str) -> AliasChoices:
     # Accept both the conventional name (SLACK_BOT_TOKEN) and the prefixed one (HOLDFAST_SLACK_BOT_TOKEN).
@@ -36,12 +38,19 @@ class Settings(BaseSettings):
     shopify_api_secret: SecretStr = Field(SecretStr(""), validation_alias=_env("SHOPIFY_API_SECRET"))
     # Accepted as well for a while after a secret rotation, so in-flight webhook retries still verify.
     shopify_api_secret_previous: SecretStr = Field(SecretStr(""), validation_alias=_env("SHOPIFY_API_SECRET_PREVIOUS"))
-    shopify_api_version: str = "2025-04"
+    # Each stable version is supported for at least 12 months (https://shopify.dev/docs/api/usage/versioning).
+    shopify_api_version: str = "2026-10"
     shopify_admin_url: str = Field(
         "https://{shop}/admin/api/{version}/graphql.json", validation_alias=_env("SHOPIFY_ADMIN_URL")
     )
-    # "shop.myshopify.com=shpat_…" pairs, comma separated: the shops this install serves.
-    shopify_shops: str = Field("", validation_alias=_env("SHOPIFY_SHOPS"))
+    # Legacy (an admin-created custom app's static token): "shop.myshopify.com=shpat_…" pairs, comma separated.
+    # Secret: repr() and logs of the settings never show the tokens.
+    shopify_shops: SecretStr = Field(SecretStr(""), validation_alias=_env("SHOPIFY_SHOPS"))
+    # Fernet keys (storage/secrets.py) sealing the tokens stored in the database: the current one seals, the
+    # previous ones (comma separated, newest first) only open, until `holdfast rotate-secrets` has re-sealed.
+    # HOLDFAST_ only: a bare SECRET_KEY is too often another program's.
+    secret_key: SecretStr = Field(SecretStr(""), validation_alias=AliasChoices("HOLDFAST_SECRET_KEY"))
+    secret_key_previous: SecretStr = Field(SecretStr(""), validation_alias=AliasChoices("HOLDFAST_SECRET_KEY_PREVIOUS"))
     shopify_timeout_s: float = 10.0
     slack_timeout_s: float = 10.0
     usergroup_cache_s: float = 300.0  # how long a user group's members are trusted before asking Slack again
@@ -63,6 +72,9 @@ class Settings(BaseSettings):
     job_backoff_max_s: float = 300.0
     job_lease_s: float = 60.0
     hold_max_attempts: int = 6  # fulfillment orders may appear a little after the order
+    # How long a hold waits for fulfillment orders Shopify has not made yet (or, for a scheduled one, past its
+    # fulfillAt) before the request says the hold failed; the wait spends no tries (bot/approvals/holds.py).
+    hold_wait_s: float = 86400.0
 
     # Slack takes about one chat.postMessage a second per channel, with short bursts (bot/jobs/pacing.py);
     # 0 turns pacing off (a 429's Retry-After is still obeyed). One flood summary message sums up a backlog of
@@ -83,7 +95,8 @@ class Settings(BaseSettings):
     reconcile_grace_s: float = 300.0  # a decision's own jobs get this long before reconciliation steps in
     webhook_check_every_s: float = 3_600.0
     public_url: str = Field("", validation_alias=_env("PUBLIC_URL"))  # where Shopify sends webhooks
-    webhook_topics: str = "ORDERS_CREATE,ORDERS_UPDATED"
+    webhook_topics: str = ("ORDERS_CREATE,ORDERS_UPDATED,FULFILLMENT_ORDERS_ORDER_ROUTING_COMPLETE,"
+                           "FULFILLMENT_ORDERS_SCHEDULED_FULFILLMENT_ORDER_READY")
     digest_hour_utc: int = Field(8, ge=0, le=23)
 
     def webhook_topic_list(self) -> list[str]:
@@ -102,12 +115,18 @@ class Settings(BaseSettings):
         lines = [msg for value, msg in need if not value.get_secret_value()]
         if not self.shops():
             lines.append("SHOPIFY_SHOPS is not set: shop.myshopify.com=shpat_… for each shop served")
+        if not self.secret_key.get_secret_value().strip():
+            lines.append(MISSING_KEY)
         return lines
+
+    def previous_secret_keys(self) -> list[str]:
+        """HOLDFAST_SECRET_KEY_PREVIOUS as a list (Fernet keys are url-safe base64: a comma never occurs in one)."""
+        return [k.strip() for k in self.secret_key_previous.get_secret_value().split(",") if k.strip()]
 
     def shops(self) -> dict[str, str]:
         """Parse `shopify_shops` into {domain: access token}."""
         out: dict[str, str] = {}
-        for pair in filter(None, (p.strip() for p in self.shopify_shops.split(","))):
+        for pair in filter(None, (p.strip() for p in self.shopify_shops.get_secret_value().split(","))):
             domain, _, token = pair.partition("=")
             out[domain.strip()] = token.strip()
         return out

@@ -11,8 +11,11 @@ import re
 
 from aiohttp import web
 
-from bot.ingest import ORDER_TOPICS, Delivery
+from bot.features.privacy import payloads as privacy
+from bot.ingest import FULFILLMENT_ORDER_TOPICS, ORDER_TOPICS, PRIVACY_TOPICS, Delivery
 from bot.runtime import Runtime
+from bot.shopify.versions import HEADER as VERSION_HEADER
+from bot.shopify.versions import VersionWatch
 
 log = logging.getLogger(__name__)
 MAX_BODY = 5 * 1024 * 1024
@@ -118,6 +121,16 @@ def _order_id_ok(value: object) -> bool:
     return isinstance(value, str) and 0 < len(value) <= MAX_ORDER_ID and value.isprintable()
 
 
+_FO_GID = re.compile(r"gid://shopify/FulfillmentOrder/[0-9]{1,20}")
+
+
+def _fulfillment_order_ok(payload: object) -> bool:
+    """fulfillment_orders/* bodies name their fulfillment order by gid (../shared/shopify/webhooks/)."""
+    fo = payload.get("fulfillment_order") if isinstance(payload, dict) else None
+    gid = fo.get("id") if isinstance(fo, dict) else None
+    return isinstance(gid, str) and _FO_GID.fullmatch(gid) is not None
+
+
 def _bad(status: int, reason: str) -> web.Response:
     return web.json_response({"error": reason}, status=status)
 
@@ -126,6 +139,8 @@ def register(app: web.Application, rt: Runtime) -> None:
     """Mount the Shopify webhook route."""
     secrets = [s.get_secret_value() for s in (rt.settings.shopify_api_secret, rt.settings.shopify_api_secret_previous)
                if s.get_secret_value()]
+    # A webhook says which API version its body was made in; another than ours is logged once, never refused.
+    versions = VersionWatch(rt.settings.shopify_api_version, source="webhook")
 
     async def receive(request: web.Request) -> web.Response:
         body = await request.read()
@@ -149,8 +164,15 @@ def register(app: web.Application, rt: Runtime) -> None:
         payload, problem = parse_body(body)
         if problem:
             return _bad(400, problem)
+        versions.see(request.headers.get(VERSION_HEADER))
         if topic in ORDER_TOPICS and not (isinstance(payload, dict) and _order_id_ok(payload.get("id"))):
             return _bad(400, f"{topic} body must be an order object with an `id`")
+        if topic in FULFILLMENT_ORDER_TOPICS and not _fulfillment_order_ok(payload):
+            return _bad(400, f"{topic} body must carry `fulfillment_order.id` (a FulfillmentOrder gid)")
+        # The compliance topics are checked like any webhook (a bad HMAC got its 401 above, as Shopify requires:
+        # https://shopify.dev/docs/apps/build/compliance/privacy-law-compliance), then their bodies here.
+        if topic in PRIVACY_TOPICS and (why := privacy.problem(topic, payload, shop=shop)):
+            return _bad(400, why)
         # Stored with its processing job, group-committed with the deliveries arriving with it (bot/ingest.py).
         fresh = await rt.webhooks.accept(Delivery(topic, shop, webhook_id, event_id or None, payload, body))
         return web.Response(body=DUPLICATE if not fresh else STORED, content_type="application/json")

@@ -12,7 +12,9 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+from cryptography.fernet import Fernet
 
+from bot.shopify.scopes import ACCESS_SCOPES
 from sandbox.shopify import ShopifySandbox
 from sandbox.simulator import SlackSimulator
 from sandbox.slack import SlackSandbox
@@ -27,14 +29,23 @@ CHANNEL = "C0APPROVALS"
 USERS = {"U0ANA": "Ana Approver", "U0BEN": "Ben Finance", "U0EVE": "Eve Stranger"}
 
 
-def make_sandboxes() -> tuple[ShopifySandbox, SlackSandbox]:
-    """A demo shop and a Slack workspace with three users and an approvals channel."""
-    shopify = ShopifySandbox()
-    shopify.add_shop(SHOP, access_token=SHOP_TOKEN, webhook_secret=WEBHOOK_SECRET)
-    slack = SlackSandbox(bot_token=BOT_TOKEN, team_id=TEAM, bot_user_id="U0HOLDBOT")
+def make_sandboxes(*, slack_rate_scale: float = 1.0) -> tuple[ShopifySandbox, SlackSandbox]:
+    """A demo shop and a Slack workspace with three users and an approvals channel holdfast was invited to.
+
+    The bot token carries manifest.yml's scopes and Slack's rate tiers apply, `slack_rate_scale` times faster."""
+    # Tokens carry exactly the access scopes holdfast declares (as a merchant grants them at install, README), so a
+    # document that needs another one fails here as it would on a real shop. Standard plan: the smallest bucket.
+    shopify = ShopifySandbox(scopes=ACCESS_SCOPES)
+    shopify.add_shop(SHOP, access_token=SHOP_TOKEN, webhook_secret=WEBHOOK_SECRET, plan="standard")
+    # holdfast's app (named after its token) is approved for protected customer data, level 1 and every level-2
+    # field: a custom app has them "always available" (https://shopify.dev/docs/apps/launch/protected-customer-data).
+    # A test revokes them with shopify.grant_customer_data(SHOP_TOKEN, fields=()) or customer_data.pop(SHOP_TOKEN).
+    shopify.grant_customer_data(SHOP_TOKEN)
+    slack = SlackSandbox(bot_token=BOT_TOKEN, team_id=TEAM, bot_user_id="U0HOLDBOT", rate_scale=slack_rate_scale)
     for uid, name in USERS.items():
         slack.add_user(uid, name=name.split()[0].lower(), real_name=name)
-    slack.add_channel(CHANNEL, name="order-approvals")
+    slack.add_channel(CHANNEL, name="order-approvals", members=list(USERS))
+    slack.invite(CHANNEL)  # the operator's `/invite @holdfast` (README, "The Slack app"); a test may slack.remove it
     return shopify, slack
 
 
@@ -248,8 +259,10 @@ def make_control_app(shopify: ShopifySandbox, slack: SlackSandbox, sim: SlackSim
                     opts["methods"] = tuple(opts["methods"])
                 slack.faults.random(**opts)
             if "bucket" in p:
-                shopify.bucket_size = float(p["bucket"].get("size", shopify.bucket_size))
-                shopify.restore_rate = float(p["bucket"].get("restore_rate", shopify.restore_rate))
+                if "size" in p["bucket"]:
+                    shopify.bucket_size = float(p["bucket"]["size"])
+                if "restore_rate" in p["bucket"]:
+                    shopify.restore_rate = float(p["bucket"]["restore_rate"])
                 shopify._buckets.clear()  # new buckets start full at the new size
         except (TypeError, ValueError) as exc:
             return web.json_response({"error": str(exc)}, status=400)
@@ -274,9 +287,9 @@ def make_control_app(shopify: ShopifySandbox, slack: SlackSandbox, sim: SlackSim
 
 
 async def run(*, shopify_port: int, slack_port: int, control_port: int, bot_url: str,
-              ready: asyncio.Event | None = None) -> None:
+              ready: asyncio.Event | None = None, slack_rate_scale: float = 1.0) -> None:
     """Serve the stand-ins and the control API until cancelled."""
-    shopify, slack = make_sandboxes()
+    shopify, slack = make_sandboxes(slack_rate_scale=slack_rate_scale)
     shopify.shops[SHOP].webhook_url = f"{bot_url}/shopify/webhooks"
     slack.base_url = f"http://127.0.0.1:{slack_port}"
     sim = SlackSimulator(events_url=f"{bot_url}/slack/events", signing_secret=SIGNING_SECRET, slack=slack, team_id=TEAM)
@@ -285,6 +298,7 @@ async def run(*, shopify_port: int, slack_port: int, control_port: int, bot_url:
     print(f"""sandbox running: Shopify on :{shopify_port}, Slack on :{slack_port}, control API on :{control_port}.
 Point holdfast at it:
   export SHOPIFY_API_SECRET={WEBHOOK_SECRET} SHOPIFY_SHOPS={SHOP}={SHOP_TOKEN}
+  export HOLDFAST_SECRET_KEY={Fernet.generate_key().decode()}
   export HOLDFAST_SHOPIFY_ADMIN_URL='http://127.0.0.1:{shopify_port}/{{shop}}/admin/api/{{version}}/graphql.json'
   export SLACK_BOT_TOKEN={BOT_TOKEN} SLACK_SIGNING_SECRET={SIGNING_SECRET}
   export HOLDFAST_SLACK_API_URL=http://127.0.0.1:{slack_port}/api/ HOLDFAST_CONFIG=holdfast.example.yml
@@ -300,6 +314,7 @@ Ctrl-C stops it.""", flush=True)
         await asyncio.Event().wait()
     finally:
         await sim.close()
+        await shopify.close()  # webhook retries still waiting
         for runner in runners:
             with contextlib.suppress(Exception):
                 await runner.cleanup()

@@ -143,6 +143,15 @@ async def queued(session: AsyncSession, *, key: str, kind: str | None = None) ->
     return (await session.exec(query.limit(1).with_for_update(of=Job))).first() is not None
 
 
+async def wake(session: AsyncSession, *, key: str, kind: str, now: datetime) -> int:
+    """Make this key's waiting jobs of `kind` due now (something they wait for happened); how many woke."""
+    result = await session.exec(
+        update(Job).where(Job.key == key, Job.kind == kind, Job.status == "pending", col(Job.run_at) > now)
+        .values(run_at=now, updated_at=now)
+    )
+    return result.rowcount
+
+
 async def counts(session: AsyncSession) -> dict[str, int]:
     """Jobs by status."""
     from sqlalchemy import func

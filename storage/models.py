@@ -14,7 +14,10 @@ class Shop(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     domain: str = Field(max_length=255, unique=True)
-    access_token: str = Field(max_length=255)
+    # A Fernet token (storage/secrets.py), never the plaintext; kept out of repr(). Text: sealing grows a token
+    # by a third plus 76 characters, and Shopify has lengthened its tokens before
+    # (https://shopify.dev/changelog/length-of-the-shopify-access-token-is-increasing).
+    access_token: str = Field(sa_column=Column(Text, nullable=False), repr=False)
     created_at: datetime
 
 
@@ -97,6 +100,10 @@ class AuditEvent(SQLModel, table=True):
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64, unique=True)
+    # The erasable part (storage/audit.py): {"salt", "values"} of the row's personal data, NULL once erased (or
+    # when it had none); `hash` covers `personal_digest`, which outlives the erasure. NULL on rows of before 0007.
+    personal: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
+    personal_digest: str | None = Field(default=None, max_length=64)
 
 
 class WebhookReceipt(SQLModel, table=True):

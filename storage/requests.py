@@ -10,7 +10,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import ApprovalRequest, Decision, RequestCopy, Shop
+from storage.models import ApprovalRequest, Decision, RequestCopy
 
 # The jobs' frequent writes go to the table (Core), not through the ORM's bulk-update bookkeeping, which cost
 # more than the statement; none of their callers reads the same request object back from its session.
@@ -131,16 +131,7 @@ async def set_hold(session: AsyncSession, *, request_id: int, state: str, now: d
     return row[0] if row is not None else None
 
 
-async def shop_token(session: AsyncSession, *, domain: str) -> str | None:
-    """The access token of a configured shop."""
-    return (await session.exec(select(Shop.access_token).where(Shop.domain == domain))).first()
-
-
-async def upsert_shop(session: AsyncSession, *, domain: str, token: str, now: datetime) -> None:
-    """Create or refresh a shop from configuration."""
-    shop = (await session.exec(select(Shop).where(Shop.domain == domain))).first()
-    if shop is None:
-        session.add(Shop(domain=domain, access_token=token, created_at=now))
-    elif shop.access_token != token:
-        shop.access_token = token
-        session.add(shop)
+async def waiting_holds(session: AsyncSession, *, shop: str) -> list[ApprovalRequest]:
+    """This shop's requests whose hold waits for Shopify's fulfillment orders to open."""
+    query = select(ApprovalRequest).where(ApprovalRequest.shop_domain == shop, ApprovalRequest.hold_state == "waiting")
+    return list((await session.exec(query.limit(500))).all())

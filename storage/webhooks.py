@@ -24,6 +24,7 @@ class Receipt:
     shop: str
     job_key: str | None = None
     job_payload: str | None = None  # the job's payload, already JSON text (built from the delivery's own bytes)
+    job_kind: str | None = None  # the job's kind when not the batch's own (a fulfillment_orders/* topic's job)
 
 
 # PostgreSQL: the whole batch in one statement, so one round trip and no BEGIN/COMMIT of its own (a single
@@ -31,8 +32,8 @@ class Receipt:
 # multi-row VALUES was a new statement to parse and plan for every batch size.
 _PG_STORE = """
 WITH d AS (
-    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
-        WITH ORDINALITY AS d(webhook_id, event_id, topic, shop_domain, key, payload, n)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $10::text[])
+        WITH ORDINALITY AS d(webhook_id, event_id, topic, shop_domain, key, payload, kind, n)
 ), r AS (
     INSERT INTO webhook_receipt (webhook_id, event_id, topic, shop_domain, received_at)
     SELECT webhook_id, event_id, topic, shop_domain, $7::timestamptz FROM d ORDER BY n
@@ -40,7 +41,7 @@ WITH d AS (
     RETURNING webhook_id
 ), j AS (
     INSERT INTO job (kind, key, status, payload, run_at, attempts, max_attempts, created_at, updated_at)
-    SELECT $8::text, d.key, 'pending', d.payload::json, $7, 0, $9::integer, $7, $7
+    SELECT coalesce(d.kind, $8::text), d.key, 'pending', d.payload::json, $7, 0, $9::integer, $7, $7
     FROM d JOIN r USING (webhook_id) WHERE d.key IS NOT NULL ORDER BY d.n
 )
 SELECT webhook_id FROM r
@@ -79,7 +80,7 @@ class _SqliteBatches:
         try:
             stored = {row[0] for r in receipts
                       for row in db.execute(_RAW_RECEIPT, (r.webhook_id, r.event_id, r.topic, r.shop, at))}
-            db.executemany(_RAW_JOB, [(job_kind, r.job_key, r.job_payload, at, max_attempts, at, at)
+            db.executemany(_RAW_JOB, [(r.job_kind or job_kind, r.job_key, r.job_payload, at, max_attempts, at, at)
                                       for r in receipts if r.job_key and r.webhook_id in stored])
             db.execute("COMMIT")
         except BaseException:
@@ -141,5 +142,5 @@ async def _store_pg(conn: AsyncConnection, receipts: list[Receipt], job_kind: st
     rows = await raw.fetch(
         _PG_STORE, [r.webhook_id for r in receipts], [r.event_id for r in receipts], [r.topic for r in receipts],
         [r.shop for r in receipts], [r.job_key for r in receipts], [r.job_payload for r in receipts], now, job_kind,
-        max_attempts)
+        max_attempts, [r.job_kind for r in receipts])
     return {row[0] for row in rows}

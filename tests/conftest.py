@@ -50,9 +50,20 @@ async def database_url(tmp_path):
 
 @pytest.fixture(scope="session")
 def shopify_schema():
-    """Shopify's real Admin GraphQL schema (2025-04), parsed once per run."""
+    """Shopify's real Admin GraphQL schema (2026-10, the version holdfast pins), parsed once per run."""
     from graphql import build_schema
 
     # assume_valid: Shopify's own SDL trips graphql-core 3.3's stricter deprecation-consistency rule
     # (e.g. a deprecated Node.id implementation); documents are still fully validated against it.
-    return build_schema(shared_file("shopify", "admin-2025-04.graphql").read_text(encoding="utf-8"), assume_valid=True)
+    return build_schema(shared_file("shopify", "admin-2026-10.graphql").read_text(encoding="utf-8"), assume_valid=True)
+
+
+@pytest.fixture(scope="session")
+def shopify_scopes() -> dict[str, tuple[frozenset[str], str]]:
+    """Shopify's required access scopes for Admin API 2026-10: "Type" or "Type.field" -> (scopes any one of which
+    grants it, Shopify's requiredAccess text)."""
+    import json
+
+    data = json.loads(shared_file("shopify", "admin-2026-10.scopes.json").read_text(encoding="utf-8"))
+    return {(i["typeName"] if i["type"] == "type" else f'{i["typeName"]}.{i["fieldName"]}'):
+            (frozenset(i["offlineScopes"]), i["requiredAccess"]) for i in data["items"]}

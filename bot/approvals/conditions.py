@@ -24,7 +24,7 @@ FACTS: dict[str, tuple[str, Callable[[OrderFacts], Any]]] = {
     "vendor": ("set", lambda o: tuple(li.vendor for li in o.line_items if li.vendor)),
     "total_quantity": ("number", lambda o: Decimal(o.total_quantity) if o.line_items else None),
     "max_line_quantity": ("number", lambda o: Decimal(max(li.quantity for li in o.line_items)) if o.line_items else None),
-    "product_type": ("set", lambda o: tuple(li.product_type for li in o.line_items if li.product_type)),
+    "product_type": ("set", lambda o: o.product_types),
     "product_tag": ("set", lambda o: o.product_tags),
     "shipping_method": ("set", lambda o: o.shipping_methods),
     "payment_gateway": ("set", lambda o: o.payment_gateways),
@@ -43,8 +43,10 @@ FACTS: dict[str, tuple[str, Callable[[OrderFacts], Any]]] = {
     "note_attribute": ("attrs", lambda o: o.note_attributes),
 }
 MONEY_FACTS = {"total_price", "subtotal_price", "total_discounts"}
-# Facts a webhook never carries: one GraphQL read supplies them when a policy asks.
-GRAPHQL_FACTS = frozenset({"risk_level", "risk_recommendation", "product_tag"})
+# Facts a webhook never carries (checked against Shopify's real orders/create body in tests/unit/test_facts.py):
+# one GraphQL read (orders.enrich) supplies them when an enabled policy asks.
+GRAPHQL_FACTS = frozenset({"customer_tag", "customer_orders_count", "first_order", "product_type", "product_tag",
+                           "b2b", "risk_level", "risk_recommendation"})
 NUMBER_OPS = {"gte": "≥", "gt": ">", "lte": "≤", "lt": "<", "eq": "="}
 TEXT_OPS = {"eq", "in", "glob"}
 

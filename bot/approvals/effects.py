@@ -22,6 +22,7 @@ class JobKind(StrEnum):
     TAGS = "shopify.tags"
     CANCEL = "shopify.cancel"
     CANCEL_CHECK = "shopify.cancel_check"
+    FULFILLMENT_ORDERS_READY = "shopify.fulfillment_orders_ready"  # routed or due: wake the holds that wait
     POST_REQUEST = "slack.post_request"
     UPDATE_REQUEST = "slack.update_request"
     EPHEMERAL = "slack.ephemeral"
@@ -46,6 +47,8 @@ class JobKind(StrEnum):
     HOME_PUBLISH = "slack.home_publish"
     # Reports (bot/features/reporting): the audit CSV to the caller's DM
     REPORT_CSV = "slack.report_csv"
+    # Privacy webhooks (bot/features/privacy): one delivery's work (a data request's file, a redaction)
+    PRIVACY_REQUEST = "privacy.request"
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,12 @@ def slack_key(shop: str, order_gid: str) -> str:
 def order_key(shop: str, order_id: object) -> str:
     """Processing one order's webhooks (orders/create and orders/updated of one order run in order)."""
     return f"order:{shop}:{order_id}"
+
+
+def fulfillment_order_key(shop: str, fulfillment_order_gid: str) -> str:
+    """A fulfillment_orders/* webhook's processing (one fulfillment order's news, in order); the gid's number
+    keeps the key inside the column (128)."""
+    return f"fo:{shop}:{fulfillment_order_gid.rsplit('/', 1)[-1]}"
 
 
 def timer_key(request_id: int, timer: str) -> str:
@@ -115,6 +124,12 @@ def home_user_key(user: str) -> str:
 def report_key(user: str) -> str:
     """Reports sent to one user."""
     return f"report:{user}"
+
+
+def privacy_key(shop: str) -> str:
+    """A shop's privacy requests and their files, in the order Shopify sent them: a data request's file is read
+    before a redaction that came after it erases what it would show."""
+    return f"privacy:{shop}"
 
 
 def periodic_key(kind: JobKind, shop: str) -> str:

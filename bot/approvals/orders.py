@@ -1,8 +1,14 @@
-"""Normalise Shopify order payloads (webhook REST shape or GraphQL node) into `OrderFacts`."""
+"""Normalise Shopify order payloads (webhook REST shape or GraphQL node) into `OrderFacts`.
+
+What an orders/create webhook carries is what ../shared/shopify/webhooks/orders_create.*.json shows (a real body):
+no customer tags (gone from order webhooks in API 2025-01), no customer orders count (gone in 2022), no product
+type or tags on line items, no B2B company, no risk. Those come from one GraphQL read (`enrich`, document
+ORDER_ENRICHMENT) when an enabled policy asks for them; `OrderFacts.enriched` says which facts it supplied.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -41,7 +47,7 @@ class OrderFacts:
     total_discounts: Decimal = Decimal("0")
     discount_codes: tuple[str, ...] = ()
     order_tags: tuple[str, ...] = ()
-    customer_tags: tuple[str, ...] = ()
+    customer_tags: tuple[str, ...] | None = None  # not in webhooks: filled by one GraphQL read when a policy asks
     customer_name: str | None = None
     customer_email: str | None = None
     customer_orders_count: int | None = None
@@ -59,6 +65,8 @@ class OrderFacts:
     b2b: bool | None = None
     risk_level: str | None = None  # not in webhooks: filled by one GraphQL read when a policy asks
     risk_recommendation: str | None = None
+    origin: str = "webhook"  # where the payload came from: webhook (REST body) or graphql (an Order node)
+    enriched: frozenset[str] = frozenset()  # facts `enrich` supplied from GraphQL (names of conditions.FACTS)
 
     @property
     def customer_email_domain(self) -> str | None:
@@ -75,6 +83,13 @@ class OrderFacts:
     def first_order(self) -> bool | None:
         """True for a customer's first order (None when the count is unknown)."""
         return None if self.customer_orders_count is None else self.customer_orders_count <= 1
+
+    @property
+    def product_types(self) -> tuple[str, ...] | None:
+        """Types of the products ordered; None until a GraphQL read supplied them (webhooks carry none)."""
+        if self.origin != "graphql" and "product_type" not in self.enriched:
+            return None
+        return tuple(dict.fromkeys(li.product_type for li in self.line_items if li.product_type))
 
     @property
     def product_tags(self) -> tuple[str, ...] | None:
@@ -116,24 +131,54 @@ class OrderFacts:
         }
 
 
-def enrich(facts: OrderFacts, node: dict[str, Any]) -> OrderFacts:
-    """Add what only GraphQL knows (risk, product tags) from an `OrderEnrichment` node."""
-    from dataclasses import replace
+_RISK_RANK = ["NONE", "PENDING", "LOW", "MEDIUM", "HIGH"]
 
-    risk = node.get("risk") or {}
+
+def _risk_level(risk: dict[str, Any]) -> str | None:
     levels = [a.get("riskLevel") for a in risk.get("assessments") or [] if a.get("riskLevel")]
-    order_rank = ["NONE", "PENDING", "LOW", "MEDIUM", "HIGH"]
-    level = max(levels, key=lambda lv: order_rank.index(lv) if lv in order_rank else 0) if levels else None
-    tags_by_sku: dict[str | None, tuple[str, ...]] = {}
-    titles: dict[str, tuple[str, ...]] = {}
-    for li in (node.get("lineItems") or {}).get("nodes") or []:
-        tags = tuple((li.get("product") or {}).get("tags") or ())
-        tags_by_sku[li.get("sku") or None] = tags
-        titles[li.get("title") or ""] = tags
-    items = tuple(replace(li, product_tags=tags_by_sku.get(li.sku) if li.sku in tags_by_sku
-                          else titles.get(li.title, ())) for li in facts.line_items)
-    return replace(facts, line_items=items, risk_level=level or facts.risk_level,
-                   risk_recommendation=risk.get("recommendation") or facts.risk_recommendation)
+    return max(levels, key=lambda lv: _RISK_RANK.index(lv) if lv in _RISK_RANK else 0) if levels else None
+
+
+def _enriched_items(items: tuple[LineItem, ...], nodes: list[dict[str, Any]]) -> tuple[LineItem, ...]:
+    """Line items with their products' tags and type, matched on SKU, else on title."""
+    by_sku: dict[str | None, dict[str, Any]] = {}
+    by_title: dict[str, dict[str, Any]] = {}
+    for li in nodes:
+        product = li.get("product") or {}
+        by_sku[li.get("sku") or None] = product
+        by_title[li.get("title") or ""] = product
+    out = []
+    for li in items:
+        product = by_sku[li.sku] if li.sku in by_sku else by_title.get(li.title, {})
+        out.append(replace(li, product_tags=tuple(product.get("tags") or ()),
+                           product_type=li.product_type or product.get("productType") or None))
+    return tuple(out)
+
+
+def enrich(facts: OrderFacts, node: dict[str, Any]) -> OrderFacts:
+    """Add what only GraphQL knows from an `OrderEnrichment` node: the customer's tags and number of orders,
+    product tags and types, whether a company bought it (B2B), and risk. Only what the node holds is taken (a
+    guest order's null customer: no tags, an unknown orders count)."""
+    changes: dict[str, Any] = {}
+    got: set[str] = set()
+    if "lineItems" in node:
+        changes["line_items"] = _enriched_items(facts.line_items, (node["lineItems"] or {}).get("nodes") or [])
+        got |= {"product_tag", "product_type"}
+    if "customer" in node:
+        customer = node["customer"] or {}
+        count = customer.get("numberOfOrders")  # UnsignedInt64: a string of digits
+        changes.update(customer_tags=_tags(customer.get("tags")),
+                       customer_orders_count=int(count) if count is not None else None)
+        got |= {"customer_tag", "customer_orders_count", "first_order"}
+    if "purchasingEntity" in node:  # a company bought it (B2B), or the customer did
+        changes["b2b"] = (node["purchasingEntity"] or {}).get("__typename") == "PurchasingCompany"
+        got.add("b2b")
+    if "risk" in node:
+        risk = node["risk"] or {}
+        changes.update(risk_level=_risk_level(risk) or facts.risk_level,
+                       risk_recommendation=risk.get("recommendation") or facts.risk_recommendation)
+        got |= {"risk_level", "risk_recommendation"}
+    return replace(facts, **changes, enriched=facts.enriched | got)
 
 
 def _money(value: Any, what: str) -> Decimal:
@@ -187,11 +232,9 @@ def _from_webhook(body: dict[str, Any]) -> OrderFacts:
             price=_money(li.get("price") or "0", "line item price"),
             sku=_s(li.get("sku")),
             vendor=_s(li.get("vendor")),
-            product_type=_s(li.get("product_type")),
         )
         for li in body.get("line_items") or []
     )
-    orders_count = customer.get("orders_count")
     terms = body.get("payment_terms") or {}
     return OrderFacts(
         gid=body.get("admin_graphql_api_id") or f"gid://shopify/Order/{legacy}",
@@ -208,10 +251,9 @@ def _from_webhook(body: dict[str, Any]) -> OrderFacts:
         total_discounts=_money(body.get("total_discounts") or "0", "total_discounts"),
         discount_codes=tuple(str(d.get("code")) for d in body.get("discount_codes") or [] if d.get("code")),
         order_tags=_tags(body.get("tags")),
-        customer_tags=_tags(customer.get("tags")),
+        # Redacted (no protected customer data access) the name and email are null: None, never guessed.
         customer_name=_name(customer) if customer else None,
         customer_email=_s(customer.get("email")) or _s(body.get("email")),
-        customer_orders_count=int(orders_count) if orders_count is not None else None,
         source_name=_s(body.get("source_name")),
         shipping_country=_s(shipping.get("country_code")) or _s(shipping.get("country")),
         note_attributes={str(a.get("name")): str(a.get("value")) for a in body.get("note_attributes") or []},
@@ -224,7 +266,8 @@ def _from_webhook(body: dict[str, Any]) -> OrderFacts:
                                for x in (sl.get("title"), sl.get("code")) if x),
         payment_gateways=tuple(str(g) for g in body.get("payment_gateway_names") or []),
         payment_terms=_s(terms.get("payment_terms_name")) or _s(terms.get("payment_terms_type")),
-        b2b=bool(body.get("company")) if "company" in body else None,
+        # Not read from the body even when a payload has them (Shopify's does not): customer tags and orders
+        # count, product types, B2B. `enrich` fills them, so a test built on a made-up body cannot pass for them.
     )
 
 
@@ -273,4 +316,5 @@ def from_graphql(node: dict[str, Any]) -> OrderFacts:
         financial_status=status.lower() if isinstance(status, str) else None,
         line_items=items,
         created_at=node.get("createdAt"),
+        origin="graphql",
     )

@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from bot.approvals.conditions import GRAPHQL_FACTS, ConditionError, evaluate, facts_used
+from bot.approvals.conditions import FACTS, GRAPHQL_FACTS, ConditionError, evaluate, facts_used
 from bot.approvals.orders import OrderFacts
 from bot.approvals.schema import Policy, PolicyFile, Roles
 
@@ -25,10 +25,21 @@ class PolicySet:
     staff: dict[str, str] = field(default_factory=dict)
 
     @property
+    def used_facts(self) -> frozenset[str]:
+        """Every fact the enabled policies' conditions read."""
+        return frozenset().union(*(facts_used(p.condition) for p in self.policies
+                                   if p.enabled and p.condition is not None))
+
+    @property
+    def graphql_facts(self) -> frozenset[str]:
+        """The facts enabled policies read that webhooks never carry (customer tags and orders count, first
+        order, product type and tags, B2B, risk): one GraphQL read per order supplies them."""
+        return self.used_facts & GRAPHQL_FACTS
+
+    @property
     def needs_graphql(self) -> bool:
-        """Whether an enabled policy asks for a fact only GraphQL has (risk, product tags)."""
-        return any(p.enabled and p.condition is not None and facts_used(p.condition) & GRAPHQL_FACTS
-                   for p in self.policies)
+        """Whether an enabled policy asks for a fact only GraphQL has."""
+        return bool(self.graphql_facts)
 
     def get(self, policy_id: str) -> Policy | None:
         """The policy with this id, if it still exists."""
@@ -91,6 +102,18 @@ def load_text(text: str, source: str = "<policies>") -> PolicySet:
         raise PolicyError([f"{source}: policy {d}: id: used more than once" for d in dupes])
     ordered = sorted(parsed.policies, key=lambda p: p.priority)  # stable: file order breaks ties
     return PolicySet(tuple(ordered), hashlib.sha256(text.encode()).hexdigest(), source, parsed.roles, parsed.staff)
+
+
+def facts_from(policies: PolicySet, order: OrderFacts) -> dict[str, str]:
+    """Where each fact the enabled policies read came from: "webhook", "graphql", or "missing" (stored with the
+    request, so an approver or operator can tell a fact Shopify never sent from one that was false)."""
+    out = {}
+    for fact in sorted(policies.used_facts):
+        if FACTS[fact][1](order) is None:
+            out[fact] = "missing"
+        else:
+            out[fact] = "graphql" if order.origin == "graphql" or fact in order.enriched else "webhook"
+    return out
 
 
 def match(policies: PolicySet, order: OrderFacts) -> Match | None:

@@ -28,6 +28,7 @@ HOLD_LABELS = {
     "pending": ":hourglass_flowing_sand: placing hold…",
     "placed": ":lock: fulfillment on hold",
     "failed": ":warning: hold NOT placed",
+    "waiting": ":hourglass_flowing_sand: not held yet",
     "released": ":unlock: hold released",
 }
 
@@ -95,7 +96,7 @@ def _hold_line(view: RequestView) -> str:
     if view.internal is not None:
         return _draft_line(view)
     label = HOLD_LABELS.get(view.hold_state, view.hold_state)
-    if view.hold_state == "failed" and view.hold_error:
+    if view.hold_state in ("failed", "waiting") and view.hold_error:
         label += f": {_escape(view.hold_error)}"
     return label
 

@@ -8,10 +8,34 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from bot.approvals.orders import OrderPayloadError, from_graphql, from_webhook
+from bot.approvals.conditions import facts_used
+from bot.approvals.orders import OrderPayloadError, enrich, from_graphql, from_webhook
 from bot.approvals.policies import PolicySet, match
 
 CHUNK = 1 << 16
+# The facts a webhook body never holds (conditions.GRAPHQL_FACTS), as the operator reads them.
+FACT_LABELS = {"customer_tag": "customer tags", "customer_orders_count": "customer orders count",
+               "first_order": "first order", "risk_level": "risk level", "risk_recommendation": "risk recommendation",
+               "product_tag": "product tags", "product_type": "product types", "b2b": "B2B (bought by a company)"}
+
+
+def not_in_files(policies: PolicySet) -> list[str]:
+    """The facts the enabled policies read that a file of webhook payloads cannot contain."""
+    order = list(FACT_LABELS)
+    return sorted(policies.graphql_facts, key=lambda f: order.index(f) if f in order else len(order))
+
+
+def files_note(policies: PolicySet) -> str | None:
+    """What to tell the operator once, before testing a file: which facts it cannot hold, and what to do."""
+    facts = not_in_files(policies)
+    if not facts:
+        return None
+    users = [p.id for p in policies.policies
+             if p.enabled and p.condition is not None and policies.graphql_facts & facts_used(p.condition)]
+    labels = ", ".join(FACT_LABELS.get(f, f) for f in facts)
+    return (f"note: webhook payloads do not contain {labels} (Shopify reads them through GraphQL), so in this file "
+            f"they count as absent and the conditions on them as false (policies: {', '.join(users)}). "
+            "Run with --from-shop to read them from the shop.")
 
 
 class OrdersFileError(ValueError):
@@ -96,14 +120,23 @@ class Summary:
 
 
 def evaluate(policies: PolicySet, payloads: Iterable[Any]) -> Iterator[Row]:
-    """Match each order payload (webhook REST shape or GraphQL node); bad payloads become error rows."""
-    for i, payload in enumerate(payloads, 1):
+    """Match each order payload (webhook REST shape, GraphQL node, or (node, OrderEnrichment node) from the shop);
+    bad payloads become error rows. A webhook's facts that no webhook holds (`not_in_files`) are said once, up
+    front (`files_note`), so they are left out of each row's `missing`."""
+    unavailable = set(not_in_files(policies))
+    for i, item in enumerate(payloads, 1):
+        payload, extra = item if isinstance(item, tuple) else (item, None)
         label = str(payload.get("name") or payload.get("id")) if isinstance(payload, dict) else f"#{i}"
         try:
             graphql = isinstance(payload, dict) and str(payload.get("id", "")).startswith("gid://")
             facts = from_graphql(payload) if graphql else from_webhook(payload)
+            if extra is not None:
+                facts = enrich(facts, extra)
         except (OrderPayloadError, TypeError, ValueError, AttributeError) as exc:
             yield Row(label, None, error=f"order {i}: {exc}")
             continue
         hit = match(policies, facts)
-        yield Row(facts.name, hit.policy.id if hit else None, hit.reasons if hit else (), hit.missing if hit else ())
+        missing = hit.missing if hit else ()
+        if facts.origin == "webhook":
+            missing = tuple(m for m in missing if m not in unavailable - facts.enriched)
+        yield Row(facts.name, hit.policy.id if hit else None, hit.reasons if hit else (), missing)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from cryptography.fernet import Fernet
 from sqlmodel import col, func, select
 
 from bot.app import RUNTIME, create_app
@@ -30,23 +31,34 @@ from sandbox.devserver import (
 )
 from sandbox.devserver import run as run_sandbox  # `holdfast sandbox`: the stand-ins on their own
 from sandbox.simulator import SlackSimulator
+from sandbox.slack.ratelimit import SLACK_LIMITS
 from storage import audit, requests
 from storage.models import ApprovalRequest, AuditEvent, Job
 
 ROOT = Path(__file__).resolve().parents[2]
+SLACK_POST_RATE = SLACK_LIMITS["chat.postMessage"][0]  # type: ignore[index]
+# Generated once per process, not per stack: a stack started on the database of an earlier one (a test reopening
+# it) must open the token that one sealed.
+SECRET_KEY = Fernet.generate_key().decode()
 
 
 class DevStack:
     """Sandbox Shopify + sandbox Slack + the bot, each on its own loopback port."""
 
     def __init__(self, *, database_url: str, policies: PolicySet | None = None,
-                 now: Callable[[], datetime] | None = None, socket_mode: bool = False, **settings: Any):
+                 now: Callable[[], datetime] | None = None, socket_mode: bool = False, slack_rate_scale: float = 10.0,
+                 **settings: Any):
+        """`slack_rate_scale`: sandbox Slack's rate tiers (on, as on Slack) run this many times faster, and the bot
+        paces its posts to match: 10 keeps a test that posts 25 requests to one channel at 2.5 s instead of 25 s,
+        with the limits' shape (per channel, per tier, bursts) unchanged; 1.0 is Slack's own pace."""
         self.database_url = database_url
+        self.slack_rate_scale = slack_rate_scale
         self.socket_mode = socket_mode  # Slack reaches the bot over Socket Mode instead of /slack/events
         self.now = now  # the bot's clock (timers come due when a test moves it); None: the wall clock
         self.policies = policies or load_file(ROOT / "holdfast.example.yml")
         self.overrides = settings
-        self.shopify, self.slack = make_sandboxes()
+        self.secret_key = SECRET_KEY  # HOLDFAST_SECRET_KEY: seals the stored shop token
+        self.shopify, self.slack = make_sandboxes(slack_rate_scale=slack_rate_scale)
         self._runners: list[web.AppRunner] = []
         self._bot: web.AppRunner | None = None
         self.sim: SlackSimulator | None = None
@@ -71,14 +83,16 @@ class DevStack:
             shopify_api_secret=WEBHOOK_SECRET,
             shopify_admin_url=f"http://127.0.0.1:{self.shopify_port}/{{shop}}/admin/api/{{version}}/graphql.json",
             shopify_shops=f"{SHOP}={SHOP_TOKEN}",
+            secret_key=self.secret_key,
             shopify_timeout_s=2.0,
             slack_timeout_s=2,
             worker_poll_s=0.05,
             job_backoff_base_s=0.05,
             job_backoff_max_s=0.5,
             run_scheduler=False,  # tests run periodic jobs explicitly (bot.jobs.scheduler.run_period)
-            # The stand-in limits nothing unless told to (slack.limiter); pace like it: not at all, until a 429.
-            slack_post_rate=0.0,
+            # The stand-in limits chat.postMessage per channel as Slack does (1 a second, bursts of 3), scaled:
+            # pace at its rate, as holdfast does against Slack by default.
+            slack_post_rate=SLACK_POST_RATE * self.slack_rate_scale,
         )
         if self.socket_mode:
             values["slack_app_token"] = self.slack.app_token
@@ -108,6 +122,7 @@ class DevStack:
         if self.sim:
             await self.sim.close()
         await self.stop_bot()
+        await self.shopify.close()  # webhook retries still waiting, scheduled routings
         for runner in self._runners:
             await runner.cleanup()
 

@@ -1,4 +1,4 @@
-"""The `holdfast` command: serve, worker, migrate, check, demo, sandbox, audit."""
+"""The `holdfast` command: serve, worker, migrate, rotate-secrets, check, demo, sandbox, audit."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from bot.approvals.policies import PolicyError
 from bot.cli import policy
 from bot.policy_file import load_file
 from bot.settings import Settings
+from storage.secrets import SecretKeyError
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -49,7 +50,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
                          pid_file=settings.pid_file)
     except PolicyError as exc:
         return _fail(exc.problems, f"Fix {settings.config_path} (see `holdfast check`) and start again.")
-    web.run_app(app, host=args.host or settings.host, port=args.port or settings.port, print=None)
+    except SecretKeyError as exc:
+        return _fail([str(exc)], "Nothing was started.")
+    try:
+        web.run_app(app, host=args.host or settings.host, port=args.port or settings.port, print=None)
+    except SecretKeyError as exc:  # a stored token no configured key opens (found while starting)
+        return _fail([str(exc)], "holdfast did not start.")
     return 0
 
 
@@ -62,6 +68,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
         rt = build_runtime(settings)
     except PolicyError as exc:
         return _fail(exc.problems, f"Fix {settings.config_path} and start again.")
+    except SecretKeyError as exc:
+        return _fail([str(exc)], "Nothing was started.")
 
     async def run() -> None:
         async with resources(rt), reload_on_sighup(rt), contextlib.AsyncExitStack() as stack:
@@ -75,7 +83,21 @@ def cmd_worker(args: argparse.Namespace) -> int:
         asyncio.run(run())
     except KeyboardInterrupt:
         pass
+    except SecretKeyError as exc:  # no key while SHOPIFY_SHOPS has tokens to store, or a token no key opens
+        return _fail([str(exc)], "holdfast did not start.")
     return 0
+
+
+def cmd_rotate_secrets(args: argparse.Namespace) -> int:
+    """Re-encrypt every stored token with HOLDFAST_SECRET_KEY (after a key rotation)."""
+    from bot.cli.secrets import report, rotate
+
+    try:
+        code, lines = report(asyncio.run(rotate(_settings(args))))
+    except SecretKeyError as exc:
+        return _fail([str(exc)], "Nothing was changed.")
+    print("\n".join(lines), file=sys.stdout if code == 0 else sys.stderr)
+    return code
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -107,6 +129,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         state = "" if p.enabled else " (disabled)"
         print(f"ok  {p.id}{state}: priority {p.priority}, channel {p.channel}, {len(p.approvers.users)} approver(s)")
     print(f"{settings.config_path}: {len(policies.policies)} policies, file hash {policies.file_hash[:12]}")
+    if getattr(args, "online", False):
+        from bot.cli.online import check_online
+
+        if code := check_online(settings, policies):
+            return code
     if getattr(args, "reload", False):
         from bot.cli.policy import send_reload
 
@@ -135,6 +162,8 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
               f"{result.count} rows before it verify; last good hash {result.head}", file=sys.stderr)
         return 1
     print(f"ok: {result.count} audit rows, head hash {result.head}")
+    if result.erased:  # erased on a privacy webhook (bot/features/privacy); each digest verified in its place
+        print(f"{result.erased} of them had their personal data erased; their digests verify in its place")
     return 0
 
 
@@ -193,7 +222,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
     try:
         asyncio.run(run_sandbox(shopify_port=args.shopify_port, slack_port=args.slack_port, control_port=args.control_port,
-                        bot_url=args.bot_url))
+                                bot_url=args.bot_url, slack_rate_scale=args.slack_rate_scale))
     except KeyboardInterrupt:
         pass
     return 0
@@ -213,6 +242,8 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_serve)
     sub.add_parser("worker", help="run only the job worker").set_defaults(func=cmd_worker)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    sub.add_parser("rotate-secrets", help="re-encrypt stored tokens with HOLDFAST_SECRET_KEY (after a key rotation)"
+                   ).set_defaults(func=cmd_rotate_secrets)
     j = sub.add_parser("jobs", help="pending and dead jobs, next periodic runs")
     j.set_defaults(func=cmd_jobs)
     retry = j.add_subparsers(dest="jobs_command").add_parser("retry", help="re-queue a dead job")
@@ -221,6 +252,8 @@ def parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="validate the policy file")
     c.add_argument("--config", help="policy file (default: HOLDFAST_CONFIG or holdfast.yml)")
     c.add_argument("--reload", action="store_true", help="if valid, tell the running server to reload it (SIGHUP)")
+    c.add_argument("--online", action="store_true", help="also ask Slack: is holdfast in every policy channel, do the "
+                   "approvers and user groups exist (exit 1 with one line per problem)")
     c.set_defaults(func=cmd_check)
     a = sub.add_parser("audit", help="audit log tools").add_subparsers(dest="audit_command", required=True)
     a.add_parser("verify", help="walk the hash chain").set_defaults(func=cmd_audit_verify)
@@ -237,6 +270,8 @@ def parser() -> argparse.ArgumentParser:
     sb.add_argument("--shopify-port", type=int, default=8081), sb.add_argument("--slack-port", type=int, default=8082)
     sb.add_argument("--control-port", type=int, default=8083, help="POST /orders, GET /messages, POST /click")
     sb.add_argument("--bot-url", default="http://127.0.0.1:3000", help="where the sandbox sends webhooks and clicks")
+    sb.add_argument("--slack-rate-scale", type=float, default=1.0,
+                    help="run Slack's rate tiers this many times faster (default 1: Slack's own limits)")
     sb.set_defaults(func=cmd_sandbox)
     return p
 

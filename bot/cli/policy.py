@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.approvals.policies import PolicyError, PolicySet
 from bot.approvals.schema import parse_duration
-from bot.cli.backtest import OrdersFileError, Row, Summary, evaluate, read_orders
+from bot.cli.backtest import OrdersFileError, Row, Summary, evaluate, files_note, not_in_files, read_orders
 from bot.policy_file import load_file
 from bot.settings import Settings
 from bot.shopify.client import ShopifyError
@@ -30,8 +30,11 @@ def _progress(done: int, started: float, final: bool = False) -> None:
     print(f"  {done:,} orders checked ({rate:,.0f}/s)", end=end, file=sys.stderr, flush=True)
 
 
-async def fetch_orders(settings: Settings, shop: str, since: datetime) -> AsyncIterator[dict[str, Any]]:
-    """Orders created since `since`, page by page through the GraphQL client (throttle-aware)."""
+async def fetch_orders(settings: Settings, shop: str, since: datetime,
+                       enrichment: bool = False) -> AsyncIterator[Any]:
+    """Orders created since `since`, page by page through the GraphQL client (throttle-aware). With `enrichment`
+    (a policy reads risk, product tags or B2B, which the page does not hold) each comes as (node, the order's
+    OrderEnrichment node): one more call per order, as the server makes for each webhook."""
     import aiohttp
 
     from bot.shopify import documents as gql
@@ -50,7 +53,11 @@ async def fetch_orders(settings: Settings, shop: str, since: datetime) -> AsyncI
                                           name="ReconcileOrders")
             page = result.root("orders")
             for node in page.get("nodes") or []:
-                yield node
+                if not enrichment:
+                    yield node
+                    continue
+                extra = await client.execute(gql.ORDER_ENRICHMENT, {"id": node["id"]}, name="OrderEnrichment")
+                yield node, extra.root("order")
             info = page.get("pageInfo") or {}
             if not info.get("hasNextPage"):
                 return
@@ -85,27 +92,31 @@ def cmd_policy_test(args: argparse.Namespace, settings: Settings) -> int:
     if bool(args.orders) == bool(args.from_shop):
         print("give either --orders FILE or --from-shop [--since 30d]", file=sys.stderr)
         return 2
+    note = files_note(policies) if args.orders else None
+    if note:  # said once, up front: these facts are absent from every order of a file
+        print(note, file=sys.stderr)
     try:
         if args.orders:
             with open(args.orders, encoding="utf-8") as f:
                 summary = _report(evaluate(policies, read_orders(f)), as_json=args.json)
         else:
-            summary = _report(evaluate(policies, _collect(settings, args)), as_json=args.json)
+            summary = _report(evaluate(policies, _collect(settings, args, policies.needs_graphql)),
+                              as_json=args.json)
     except (OSError, OrdersFileError, PolicyError, ShopifyError) as exc:
         print(f"cannot read the orders: {exc}", file=sys.stderr)
         return 2
-    _print_summary(policies, summary, as_json=args.json)
+    _print_summary(policies, summary, as_json=args.json, not_in_file=not_in_files(policies) if args.orders else [])
     return 0
 
 
-def _collect(settings: Settings, args: argparse.Namespace) -> Iterator[dict[str, Any]]:
+def _collect(settings: Settings, args: argparse.Namespace, enrichment: bool) -> Iterator[Any]:
     # The GraphQL pages are fetched in a private event loop, one page at a time, so memory stays bounded.
     shop = args.shop or next(iter(settings.shops()), None)
     if not shop:
         raise PolicyError(["no shop configured: set SHOPIFY_SHOPS or pass --shop"])
     since = datetime.now(UTC) - parse_duration(args.since)
     loop = asyncio.new_event_loop()
-    agen = fetch_orders(settings, shop, since)
+    agen = fetch_orders(settings, shop, since, enrichment)
     try:
         while True:
             try:
@@ -117,9 +128,10 @@ def _collect(settings: Settings, args: argparse.Namespace) -> Iterator[dict[str,
         loop.close()
 
 
-def _print_summary(policies: PolicySet, summary: Summary, *, as_json: bool) -> None:
+def _print_summary(policies: PolicySet, summary: Summary, *, as_json: bool, not_in_file: list[str]) -> None:
     if as_json:
-        print(json.dumps({"summary": summary.as_json(), "policy_file_hash": policies.file_hash}))
+        print(json.dumps({"summary": summary.as_json(), "policy_file_hash": policies.file_hash,
+                          "not_in_file": not_in_file}))
         return
     print(f"\n{summary.orders:,} orders: " + ", ".join(
         [f"{n:,} flagged by {pid}" for pid, n in summary.flagged.most_common()]

@@ -27,6 +27,7 @@ MAX_IN_SLOT_WAIT_S = 2.0  # a job waits this long at most for its slot; beyond, 
 MAX_IN_SLOT_TRIES = 5  # ... and asks this many times at most (others may take the room it waited for)
 JOB_EVENT = "holdfast_job"  # message metadata naming the job that posted it
 FIND_PAGES = 10  # history pages (200 messages each) searched for an earlier attempt's post: a flood is long
+INVITE = "/invite @holdfast"  # the bot user's name in manifest.yml (features.bot_user.display_name)
 
 
 def retry_after(exc: SlackApiError) -> float | None:
@@ -34,6 +35,36 @@ def retry_after(exc: SlackApiError) -> float | None:
     if exc.response.status_code != 429 and exc.response.get("error") != "ratelimited":
         return None
     return float(exc.response.headers.get("Retry-After") or exc.response.headers.get("retry-after") or 1)
+
+
+def _channel_of(exc: SlackApiError) -> str | None:
+    """The channel the refused call was about, from the request slack_sdk sent (JSON, form or query)."""
+    sent = getattr(exc.response, "req_args", None) or {}
+    for part in ("json", "data", "params"):
+        args = sent.get(part)
+        if isinstance(args, dict) and (args.get("channel") or args.get("channel_id")):
+            return str(args.get("channel") or args.get("channel_id"))
+    return None
+
+
+def refusal(exc: SlackApiError) -> str:
+    """Slack's refusal as an operator reads it in the dead-job audit row and the log: what happened, what to do.
+
+    not_in_channel: a bot posts and reads only where it is a member (https://docs.slack.dev/reference/methods/
+    chat.postMessage); channel_not_found also answers for a private channel the bot is not in. missing_scope names
+    the scope in `needed` (https://docs.slack.dev/tools/node-slack-sdk/reference/web-api/type-aliases/
+    ChatPostMessageResponse)."""
+    error, channel = exc.response.get("error"), _channel_of(exc)
+    if error == "not_in_channel" and channel:
+        return (f"Slack said not_in_channel: holdfast is not a member of <#{channel}>; invite the app: {INVITE} in "
+                f"<#{channel}>, then re-run this job (holdfast jobs retry)")
+    if error == "channel_not_found" and channel:
+        return (f"Slack said channel_not_found: {channel} does not exist, or is private and holdfast is not in it. "
+                f"Check the channel id in the policy file, or invite the app: {INVITE} in it")
+    if error == "missing_scope":
+        return (f"Slack said missing_scope: the bot token lacks {exc.response.get('needed')}. Add it to manifest.yml "
+                f"(oauth_config.scopes.bot) and reinstall the app")
+    return f"Slack said {error}"
 
 
 def _failure(exc: Exception) -> Exception:
@@ -44,7 +75,8 @@ def _failure(exc: Exception) -> Exception:
             return Deferred("Slack rate limit (429)", retry_after=wait)
         if status >= 500:
             return RetryLater(f"Slack HTTP {status}")
-        return GiveUp(f"Slack said {exc.response.get('error')}")
+        # Any other refusal (not_in_channel, missing_scope, ...) says the same on every try: dead at once.
+        return GiveUp(refusal(exc))
     if isinstance(exc, (aiohttp.ClientError, TimeoutError)):
         return RetryLater(f"Slack unreachable: {type(exc).__name__}")
     return exc

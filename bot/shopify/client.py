@@ -15,6 +15,8 @@ from typing import Any
 import aiohttp
 
 from bot.shopify.throttle import Bucket, backoff, from_extensions, requested_cost
+from bot.shopify.versions import HEADER as VERSION_HEADER
+from bot.shopify.versions import VersionWatch
 
 log = logging.getLogger(__name__)
 DEFAULT_COST = 10.0  # a mutation's price; queries report theirs after the first call
@@ -58,8 +60,10 @@ class ShopifyClient:
         timeout_s: float = 10.0,
         max_tries: int = 5,
         clock: Callable[[], float] = time.monotonic,
+        versions: VersionWatch | None = None,
     ):
         self.shop = shop
+        self._versions = versions  # warns when a reply names another API version than the pinned one
         self._session = session
         self._token = token
         self._url = url
@@ -130,6 +134,8 @@ class ShopifyClient:
     async def _post(self, body: dict[str, Any]) -> tuple[int, Any]:
         headers = {"X-Shopify-Access-Token": self._token, "Content-Type": "application/json"}
         async with self._session.post(self._url, json=body, headers=headers, timeout=self._timeout) as resp:
+            if self._versions is not None:
+                self._versions.see(resp.headers.get(VERSION_HEADER), self.shop)
             text = await resp.text()
             try:
                 return resp.status, json.loads(text) if text else None
@@ -207,10 +213,27 @@ class ShopifyClient:
                 self.throttled_replies += 1
                 last = "THROTTLED"
                 continue
-            if errors:
+            if errors and not _only_protected_data(errors, reply.get("data")):
                 raise ShopifyError(f"{self.shop}: {name}: {errors if isinstance(errors, str) else errors[0].get('message')}")
+            if errors and (self.shop, name) not in _PROTECTED_WARNED:
+                # The app is not approved for protected customer data: Shopify serves the rest of the document and
+                # nulls the customer fields (https://shopify.dev/docs/apps/launch/protected-customer-data).
+                _PROTECTED_WARNED.add((self.shop, name))
+                log.warning("%s: %s: protected customer data is not granted to this app, so names, emails and "
+                            "addresses read as empty; request access in the app's settings (Dev Dashboard)",
+                            self.shop, name)
             return Result(reply.get("data") or {}, extensions)
         raise ShopifyTransientError(f"{self.shop}: {name}: gave up after {attempt} tries ({last})")
+
+
+_PROTECTED_WARNED: set[tuple[str, str]] = set()
+
+
+def _only_protected_data(errors: Any, data: Any) -> bool:
+    """True when data came back and every error is Shopify's protected-customer-data refusal."""
+    return isinstance(errors, list) and bool(data) and all(
+        isinstance(e, dict) and (e.get("extensions") or {}).get("code") == "ACCESS_DENIED"
+        and "protected-customer-data" in str((e.get("extensions") or {}).get("documentation", "")) for e in errors)
 
 
 class ShopifyClients:
@@ -228,6 +251,7 @@ class ShopifyClients:
         self.session = session  # set by the composition root once the event loop runs
         self._template = url_template
         self._version = api_version
+        self._versions = VersionWatch(api_version, source="Admin API reply")
         self._token_for = token_for
         self._timeout_s = timeout_s
         self._clients: dict[str, ShopifyClient] = {}
@@ -245,5 +269,5 @@ class ShopifyClients:
             # setdefault: callers that raced through the token lookup must share one client, or each would
             # keep its own idea of the shop's cost bucket and together overspend it.
             client = self._clients.setdefault(shop, ShopifyClient(self.session, shop=shop, token=token, url=url,
-                                                                  timeout_s=self._timeout_s))
+                                                                  timeout_s=self._timeout_s, versions=self._versions))
         return client

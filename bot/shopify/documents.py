@@ -11,7 +11,8 @@ query OrderFulfillmentOrders($id: ID!) {
       nodes {
         id
         status
-        fulfillmentHolds { id handle reason }
+        fulfillAt
+        fulfillmentHolds { id handle heldByRequestingApp }
       }
     }
   }
@@ -88,9 +89,9 @@ mutation OrderUpdateNote($input: OrderInput!) {
 """
 
 ORDER_CANCEL = """
-mutation OrderCancel($orderId: ID!, $reason: OrderCancelReason!, $refund: Boolean!, $restock: Boolean!,
-                     $notifyCustomer: Boolean, $staffNote: String) {
-  orderCancel(orderId: $orderId, reason: $reason, refund: $refund, restock: $restock,
+mutation OrderCancel($orderId: ID!, $reason: OrderCancelReason!, $refundMethod: OrderCancelRefundMethodInput,
+                     $restock: Boolean!, $notifyCustomer: Boolean, $staffNote: String) {
+  orderCancel(orderId: $orderId, reason: $reason, refundMethod: $refundMethod, restock: $restock,
               notifyCustomer: $notifyCustomer, staffNote: $staffNote) {
     job { id done }
     orderCancelUserErrors { field message code }
@@ -165,7 +166,7 @@ query OrdersState($ids: [ID!]!) {
 WEBHOOK_SUBSCRIPTIONS = """
 query WebhookSubscriptions($first: Int!, $after: String) {
   webhookSubscriptions(first: $first, after: $after) {
-    nodes { id topic endpoint { __typename ... on WebhookHttpEndpoint { callbackUrl } } }
+    nodes { id topic uri }
     pageInfo { hasNextPage endCursor }
   }
 }
@@ -181,12 +182,16 @@ mutation WebhookSubscriptionCreate($topic: WebhookSubscriptionTopic!, $sub: Webh
 """
 
 
+# What an orders/create webhook does not carry (orders.enrich): the customer's tags and number of orders (gone
+# from order webhooks), product tags and type, whether a company bought it (B2B), and risk.
 ORDER_ENRICHMENT = """
 query OrderEnrichment($id: ID!) {
   order(id: $id) {
     id
     risk { recommendation assessments { riskLevel } }
-    lineItems(first: 100) { nodes { sku title product { tags } } }
+    customer { tags numberOfOrders }
+    purchasingEntity { __typename }
+    lineItems(first: 100) { nodes { sku title product { tags productType } } }
   }
 }
 """
@@ -278,6 +283,14 @@ query DraftOrdersByTag($query: String!) {
 """
 
 
+# A fulfillment_orders/* webhook names a fulfillment order only: which order is it?
+FULFILLMENT_ORDER_ORDER = """
+query FulfillmentOrderOrder($id: ID!) {
+  fulfillmentOrder(id: $id) { id status orderId }
+}
+"""
+
+
 PAYMENT_TERMS_TEMPLATES = """
 query PaymentTermsTemplates($type: PaymentTermsType) {
   paymentTermsTemplates(paymentTermsType: $type) { id name paymentTermsType }
@@ -287,6 +300,7 @@ query PaymentTermsTemplates($type: PaymentTermsType) {
 
 ALL = {
     "OrderFulfillmentOrders": ORDER_FULFILLMENT_ORDERS,
+    "FulfillmentOrderOrder": FULFILLMENT_ORDER_ORDER,
     "FulfillmentOrderHold": FULFILLMENT_ORDER_HOLD,
     "FulfillmentOrderReleaseHold": FULFILLMENT_ORDER_RELEASE_HOLD,
     "TagsAdd": TAGS_ADD,

@@ -1,4 +1,4 @@
-"""An in-memory stand-in for Shopify's Admin GraphQL API (2025-04), served over real HTTP."""
+"""An in-memory stand-in for Shopify's Admin GraphQL API (2026-10, served for every supported version) over HTTP."""
 
 from .control import ShopifySandbox
 from .faults import Fault, Faults

@@ -26,7 +26,7 @@ class Ctx:
     def see(self, order: Order) -> bool:
         """Count one read of `order` per request; say whether its FOs have appeared yet."""
         if order.gid not in self.visible:
-            self.visible[order.gid] = order.reads >= order.fo_visible_after
+            self.visible[order.gid] = order.fo_routed and order.reads >= order.fo_visible_after
             order.reads += 1
         return self.visible[order.gid]
 

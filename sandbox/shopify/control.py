@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -11,13 +12,15 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from ..webhooks import send_shopify_webhook
-from .cost import LeakyBucket
+from .access import ALL_SCOPES
+from .cost import LeakyBucket, plan_bucket
+from .customer_data import Access, grant
+from .deliveries import Deliveries
 from .faults import Faults
 from .orders import build_order, copy_draft_into_order
 from .records import DraftOrder, Job, Product, ProductVariant, WebhookSubscription
 from .resolvers import install
-from .schema import API_VERSION, build_sandbox_schema
+from .schema import SUPPORTED_API_VERSIONS, build_sandbox_schema
 from .server import make_app
 from .state import App, Customer, FulfillmentOrder, Hold, Ids, Order, Shop, money
 
@@ -32,18 +35,23 @@ class ShopifySandbox:
     def __init__(
         self,
         clock: Callable[[], float] = time.monotonic,
-        bucket_size: float = 1000.0,
-        restore_rate: float = 50.0,
+        bucket_size: float | None = None,
+        restore_rate: float | None = None,
         *,
         now: Callable[[], datetime] = _utc_now,
-        api_versions: Iterable[str] = (API_VERSION,),
+        api_versions: Iterable[str] = SUPPORTED_API_VERSIONS,
+        scopes: Iterable[str] = ALL_SCOPES,
         job_reads_until_done: int = 1,
+        webhook_retry_scale: float = 1.0,
     ) -> None:
         self.clock = clock  # monotonic seconds, for the cost bucket
         self.now = now  # wall-clock time, for createdAt/updatedAt
-        self.bucket_size = bucket_size
-        self.restore_rate = restore_rate
+        # None: each shop's bucket follows its plan (cost.PLANS); a number overrides every shop's (benchmarks).
+        self.bucket_size, self.restore_rate = bucket_size, restore_rate
         self.api_versions = set(api_versions)
+        self.scopes = frozenset(scopes)  # what a token is granted unless add_shop/add_access_token say otherwise
+        self.grants: dict[tuple[str, str], frozenset[str]] = {}  # (shop, app) -> access scopes granted
+        self.plans: dict[str, str] = {}  # shop -> Shopify plan
         self.job_reads_until_done = job_reads_until_done
         self.schema = install(build_sandbox_schema())
         self.ids = Ids()
@@ -60,24 +68,37 @@ class ShopifySandbox:
         self.webhook_subscriptions: dict[str, WebhookSubscription] = {}
         self.calls: list[dict[str, Any]] = []
         self.mutations: list[tuple[str, str]] = []  # (root field, FO gid) of each successful hold/release
-        self.webhook_deliveries: list[dict[str, Any]] = []
+        # Webhooks: every delivery and its attempts (deliveries.py); 1.0 retries on Shopify's 4-hour schedule.
+        self.deliveries = Deliveries(self, retry_scale=webhook_retry_scale)
+        self.webhook_deliveries = self.deliveries.log
+        self.customer_data: dict[str, Access] = {}  # app -> protected customer data approval (none by default)
         self._buckets: dict[tuple[str, str], LeakyBucket] = {}
         self._index: dict[str, tuple[Any, str, Order | None]] = {}  # gid -> (object, shop, FO-lag gate)
-        self.prepared: dict[str, tuple[Any, list[dict[str, Any]]]] = {}  # query text -> (document, errors)
+        self.prepared: dict[str, Any] = {}  # query text -> server.Prepared (document, errors, access needs)
+        self._later: set[asyncio.Task[Any]] = set()  # routings scheduled by route_later
 
     # --- shops, apps and the cost bucket -------------------------------------------------
     def add_shop(self, domain: str, access_token: str, webhook_url: str | None = None,
-                 webhook_secret: str = "whsec", *, currency: str = "USD", name: str = "") -> Shop:
-        """Create a shop reachable with `access_token` (whose app is named after the token)."""
+                 webhook_secret: str = "whsec", *, currency: str = "USD", name: str = "", plan: str = "standard",
+                 scopes: Iterable[str] | None = None) -> Shop:
+        """Create a shop on `plan` reachable with `access_token` (whose app is named after the token)."""
+        plan_bucket(plan)  # an unknown plan fails here, not at the first request
         shop = Shop(domain, self.ids.next("Shop")[0], webhook_secret, webhook_url, currency, name)
-        shop.tokens[access_token] = access_token
-        self.shops[domain] = shop
+        self.shops[domain], self.plans[domain] = shop, plan
+        self.add_access_token(domain, access_token, scopes=scopes)
         self.register(shop, domain)
         return shop
 
-    def add_access_token(self, domain: str, access_token: str, app: str | None = None) -> None:
-        """Let another app (default: named after its token) call the shop's API."""
+    def add_access_token(self, domain: str, access_token: str, app: str | None = None, *,
+                         scopes: Iterable[str] | None = None) -> None:
+        """Let another app (default: named after its token), granted `scopes` (default: self.scopes), call the
+        shop's API. A token carries the scopes the merchant granted its app at install."""
         self.shops[domain].tokens[access_token] = app or access_token
+        self.grants[(domain, app or access_token)] = frozenset(self.scopes if scopes is None else scopes)
+
+    def granted(self, domain: str, app: str) -> frozenset[str]:
+        """The access scopes `app` holds on `domain`."""
+        return self.grants.get((domain, app), frozenset())
 
     def app(self, name: str) -> App:
         """The App record for an app name (created on first use)."""
@@ -89,7 +110,10 @@ class ShopifySandbox:
         """The cost bucket of one app on one shop."""
         key = (domain, app)
         if key not in self._buckets:
-            self._buckets[key] = LeakyBucket(self.bucket_size, self.restore_rate, self.bucket_size, self.clock())
+            size, rate = plan_bucket(self.plans.get(domain, "standard"))
+            size = size if self.bucket_size is None else self.bucket_size
+            rate = rate if self.restore_rate is None else self.restore_rate
+            self._buckets[key] = LeakyBucket(size, rate, size, self.clock())
         return self._buckets[key]
 
     # --- the id index --------------------------------------------------------------------
@@ -191,6 +215,52 @@ class ShopifySandbox:
         """How many fulfillmentOrderReleaseHold calls succeeded on this FO."""
         return Counter(self.mutations)[("fulfillmentOrderReleaseHold", fo_gid)]
 
+    # --- fulfillment orders that open late ------------------------------------------------
+    async def route(self, order: Order, *, session: aiohttp.ClientSession | None = None) -> list[int]:
+        """Finish routing `order`: its FOs appear in the API, and each is announced with
+        fulfillment_orders/order_routing_complete (https://shopify.dev/docs/api/webhooks/latest: "Occurs when an
+        order has finished being routed and it's fulfillment orders assigned to a fulfillment service's
+        location"). The body names the fulfillment order only, like the other fulfillment_orders/* topics
+        (../shared/shopify/webhooks/fulfillment_orders_hold_released.*.json); returns the deliveries' statuses."""
+        order.fo_routed = True
+        return await self._announce(order, "fulfillment_orders/order_routing_complete", order.fulfillment_orders,
+                                    session)
+
+    def route_later(self, order: Order, delay_s: float) -> asyncio.Task[list[int]]:
+        """Route `order` after `delay_s` seconds (Shopify takes from moments to minutes), in the background."""
+        order.fo_routed = False
+
+        async def later() -> list[int]:
+            await asyncio.sleep(delay_s)
+            return await self.route(order)
+
+        task = asyncio.create_task(later(), name=f"shopify-sandbox-route-{order.legacy_id}")
+        self._later.add(task)
+        task.add_done_callback(self._later.discard)
+        return task
+
+    async def open_scheduled(self, order: Order, *, session: aiohttp.ClientSession | None = None) -> list[int]:
+        """A SCHEDULED FO "will be ready for fulfillment after the date and time specified in fulfill_at"
+        (FulfillmentOrderStatus, https://shopify.dev/docs/api/admin-graphql/latest/enums/FulfillmentOrderStatus):
+        open them now and send fulfillment_orders/scheduled_fulfillment_order_ready ("Occurs whenever a
+        fulfillment order which was scheduled becomes due", https://shopify.dev/docs/api/webhooks/latest)."""
+        opened = [fo for fo in order.fulfillment_orders if fo.status == "SCHEDULED"]
+        for fo in opened:
+            fo.status, fo.updated_at = "OPEN", self.now()
+        order.updated_at = self.now()
+        return await self._announce(order, "fulfillment_orders/scheduled_fulfillment_order_ready", opened, session)
+
+    async def _announce(self, order: Order, topic: str, fos: list[FulfillmentOrder],
+                        session: aiohttp.ClientSession | None) -> list[int]:
+        statuses = []
+        for fo in fos:
+            try:
+                statuses.append(await self.deliver_webhook(order.shop, topic, {"fulfillment_order": {
+                    "id": fo.gid, "status": fo.status.lower()}}, session=session))
+            except ValueError:  # nobody subscribed to the topic: Shopify sends nothing
+                return []
+        return statuses
+
     def cancel_order(self, order: Order, reason: str, refund: bool, now: datetime) -> None:
         """What a finished orderCancel job does to the order."""
         order.cancelled_at, order.cancel_reason, order.updated_at = now, reason, now
@@ -206,16 +276,30 @@ class ShopifySandbox:
         """The aiohttp application serving POST /{shop}/admin/api/{version}/graphql.json."""
         return make_app(self)
 
-    async def deliver_webhook(self, shop: str, topic: str, body: dict[str, Any], *, url: str | None = None,
+    async def deliver_webhook(self, shop: str, topic: str, body: Any, *, url: str | None = None,
                               session: aiohttp.ClientSession | None = None, **options: Any) -> int:
-        """POST a signed webhook to `url`, the shop's webhook_url, or its subscription; the HTTP status."""
-        target = url or self.shops[shop].webhook_url or next(
-            (s.callback_url for s in self.webhook_subscriptions.values()
-             if s.shop == shop and s.topic == topic.upper().replace("/", "_")), None)
-        if target is None:
-            raise ValueError(f"no webhook URL for {shop} {topic}")
-        status = await send_shopify_webhook(target, topic=topic, shop=shop, secret=self.shops[shop].webhook_secret,
-                                            body=body, session=session, **options)
-        self.webhook_deliveries.append({"shop": shop, "topic": topic, "url": target, "status": status, "body": body})
-        return status
+        """Send a signed webhook to `url`, the shop's webhook_url, or its subscription; the first attempt's HTTP
+        status. A failure is retried in the background, as Shopify does (see deliveries.py)."""
+        return await self.deliveries.deliver(shop, topic, body, url=url, session=session, **options)
 
+    def declare_webhook(self, app: str, topic: str, uri: str, api_version: str = "") -> WebhookSubscription:
+        """An app-scoped subscription from the app's configuration (never listed by webhookSubscriptions)."""
+        return self.deliveries.declare(app, topic, uri, api_version)
+
+    # --- protected customer data -----------------------------------------------------------------------------
+    def grant_customer_data(self, app: str, *, level1: bool = True,
+                            fields: Iterable[str] = ("name", "email", "phone", "address")) -> None:
+        """Approve `app` for protected customer data (level 1) and the level-2 `fields` (customer_data.py)."""
+        self.customer_data[app] = grant(level1, set(fields))
+
+    def customer_data_for(self, app: str) -> Access:
+        """What protected customer data `app` may read (nothing unless granted)."""
+        return self.customer_data.get(app, Access())
+
+    async def close(self) -> None:
+        """Cancel the sandbox's background work (webhook retries, scheduled routings) and close its HTTP session."""
+        later = list(self._later)
+        for task in later:
+            task.cancel()
+        await asyncio.gather(*later, return_exceptions=True)
+        await self.deliveries.close()

@@ -31,6 +31,22 @@ MUTATION_COST = 10
 OBJECT_COST = 1
 CONNECTION_BASE_COST = 2
 
+# Restore rate per plan, points/second, from the plan table of https://shopify.dev/docs/apps/build/apis/graphql-admin/
+# rate-limits (Standard 100, Advanced Shopify 200, Shopify Plus 1000, Shopify for enterprise 2000). That page gives
+# no bucket size; the bucket holds 20 seconds of restore, the ratio Shopify's earlier table published for every plan
+# (1,000 points at 50/s, 2,000 at 100/s, 10,000 at 500/s).
+PLANS: dict[str, float] = {"standard": 100.0, "advanced": 200.0, "plus": 1000.0, "enterprise": 2000.0}
+BUCKET_SECONDS = 20
+# A single query may cost at most 1,000 points, whatever the plan (same page, its single query limit).
+SINGLE_QUERY_MAX = 1000
+
+
+def plan_bucket(plan: str) -> tuple[float, float]:
+    """(bucket size, restore rate) of a shop on `plan`."""
+    if plan not in PLANS:
+        raise ValueError(f"unknown Shopify plan {plan!r}: one of {', '.join(PLANS)}")
+    return PLANS[plan] * BUCKET_SECONDS, PLANS[plan]
+
 _Composite = GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType
 
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLResolveInfo
 
+from .customer_data import SUBSCRIBE_REFUSED, topic_has_customer_data
 from .records import Job, WebhookSubscription
 from .state import (
     HOLDABLE_STATUSES,
@@ -181,10 +182,14 @@ def order_update(_: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> dic
     return {"order": order, "userErrors": []}
 
 
-def order_cancel(_: Any, info: GraphQLResolveInfo, orderId: str, reason: str, refund: bool, restock: bool,
-                 notifyCustomer: bool = False, staffNote: str | None = None) -> dict[str, Any]:
+def order_cancel(_: Any, info: GraphQLResolveInfo, orderId: str, reason: str, restock: bool, refund: bool | None = None,
+                 refundMethod: dict[str, Any] | None = None, notifyCustomer: bool = False,
+                 staffNote: str | None = None) -> dict[str, Any]:
     """orderCancel: answers with a Job; the order is cancelled when the job is seen done."""
     ctx: Ctx = info.context
+    # `refundMethod` replaced the deprecated `refund` in 2025-07
+    # (https://shopify.dev/changelog/ordercancel-mutation-now-supports-refunds-to-store-credit).
+    refund = bool((refundMethod or {}).get("originalPaymentMethodsRefund")) if refund is None else refund
     order: Order | None = ctx.node(orderId, "Order")
     if order is None:
         return {"job": None, "orderCancelUserErrors": [_err(["orderId"], "Order not found", "NOT_FOUND")]}
@@ -210,8 +215,10 @@ def webhook_subscription_create(_: Any, info: GraphQLResolveInfo, topic: str,
                                 webhookSubscription: dict[str, Any]) -> dict[str, Any]:
     """webhookSubscriptionCreate for HTTP endpoints."""
     ctx: Ctx = info.context
-    url = webhookSubscription.get("callbackUrl")
-    where = ["webhookSubscription", "callbackUrl"]
+    # `uri` replaced the deprecated `callbackUrl` (https://shopify.dev/changelog/consolidate-webhook-graphql-surfaces).
+    key = "uri" if webhookSubscription.get("uri") is not None else "callbackUrl"
+    url = webhookSubscription.get(key)
+    where = ["webhookSubscription", key]
     problem = None
     if not url:
         problem = "Address can't be blank"
@@ -220,6 +227,10 @@ def webhook_subscription_create(_: Any, info: GraphQLResolveInfo, topic: str,
     elif any(s.shop == ctx.shop.domain and s.app == ctx.app and s.topic == topic and s.callback_url == url
              for s in ctx.sb.webhook_subscriptions.values()):
         problem = "Address for this topic has already been taken"
+    if problem is None and topic_has_customer_data(topic) and not ctx.sb.customer_data_for(ctx.app).level1:
+        # Without protected customer data access, topics carrying customer data are refused, on field
+        # ["webhookSubscription"] (customer_data.py has the sources).
+        problem, where = SUBSCRIBE_REFUSED, ["webhookSubscription"]
     if problem:
         return {"webhookSubscription": None, "userErrors": [_err(where, problem, with_code=False)]}
     legacy, gid = ctx.sb.ids.next("WebhookSubscription")

@@ -7,6 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from .queries import PAYMENT_TERMS_TEMPLATES
 from .records import DraftOrder, ProductVariant
 from .state import (
     Address,
@@ -85,6 +86,16 @@ def _line_item(sb: ShopifySandbox, shop: Shop, spec: dict[str, Any], currency: s
     )
 
 
+def _terms(name: str | None) -> dict[str, Any] | None:
+    """The order's payment terms from the shop's template of that name (or gid)."""
+    if name is None:
+        return None
+    template = next((t for t in PAYMENT_TERMS_TEMPLATES if name in (t["name"], t["id"])), None)
+    if template is None:
+        raise ValueError(f"no payment terms template {name!r}")
+    return {"name": template["name"], "type": template["paymentTermsType"], "due_in_days": template["dueInDays"]}
+
+
 def build_order(
     sb: ShopifySandbox,
     shop: Shop,
@@ -107,6 +118,9 @@ def build_order(
     currency: str | None = None,
     fulfillment_orders: int = 1,
     fulfillment_orders_visible_after: int = 0,
+    fulfillment_orders_routed: bool = True,
+    fulfillment_order_status: str = "OPEN",
+    fulfill_at: datetime | None = None,
     created_at: datetime | None = None,
     closed_at: datetime | None = None,
     risk_level: str = "LOW",
@@ -114,8 +128,15 @@ def build_order(
     po_number: str | None = None,
     user_id: int | None = None,
     test: bool = False,
+    company: str | None = None,
+    payment_terms: str | None = None,
 ) -> Order:
-    """Create an order; line items are split round-robin over `fulfillment_orders` FOs."""
+    """Create an order; line items are split round-robin over `fulfillment_orders` FOs.
+
+    `company` makes it a B2B order (bought for that company); `payment_terms` names a payment terms template
+    ("Net 30", "Due on receipt"). `customer={"tags": [...], "orders_count": n}` sets the sandbox Customer
+    record, which GraphQL serves (Customer.tags, numberOfOrders); the webhook body does not carry them.
+    """
     specs = list(line_items)
     if not specs:
         raise ValueError("an order needs at least one line item")
@@ -138,6 +159,7 @@ def build_order(
         total_tax=money(total_tax), note_attributes=[(a["name"], a["value"]) for a in note_attributes],
         closed_at=closed_at, risk_level=risk_level.upper(), risk_recommendation=risk_recommendation.upper(),
         test=test, user_id=user_id, fo_visible_after=fulfillment_orders_visible_after,
+        fo_routed=fulfillment_orders_routed, company=company, payment_terms=_terms(payment_terms),
     )
     shop.next_order_number += 1
     sb.orders[gid] = order
@@ -145,7 +167,8 @@ def build_order(
     for line in order.line_items:
         sb.register(line, shop.domain)
     for n in range(fulfillment_orders):
-        fo = FulfillmentOrder(sb.ids.next("FulfillmentOrder")[1], order, now, now)
+        fo = FulfillmentOrder(sb.ids.next("FulfillmentOrder")[1], order, now, now, status=fulfillment_order_status,
+                              fulfill_at=fulfill_at)
         fo.line_items = [
             FulfillmentOrderLineItem(sb.ids.next("FulfillmentOrderLineItem")[1], li, li.quantity, li.quantity)
             for li in order.line_items[n::fulfillment_orders]
@@ -169,4 +192,5 @@ def copy_draft_into_order(sb: ShopifySandbox, draft: DraftOrder, now: datetime) 
         discount_codes=[{"code": c, "amount": "0.00", "type": "fixed_amount"} for c in draft.discount_codes],
         total_discounts=draft.discount_total, shipping_address=draft.shipping_address,
         source_name=draft.source_name or "shopify_draft_order", currency=draft.currency, created_at=now,
+        payment_terms=draft.payment_terms,
     )

@@ -112,12 +112,16 @@ def product_variants(_: Any, info: GraphQLResolveInfo, query: str | None = None,
 
 def webhook_subscriptions(_: Any, info: GraphQLResolveInfo, callbackUrl: str | None = None, format: str | None = None,
                            topics: list[str] | None = None, query: str | None = None, sortKey: str = "CREATED_AT",
-                           **page: Any) -> Any:
-    """QueryRoot.webhookSubscriptions: the calling app's subscriptions on this shop."""
+                           uri: str | None = None, **page: Any) -> Any:
+    """QueryRoot.webhookSubscriptions: the calling app's shop-scoped subscriptions on this shop. "Returns only
+    shop-scoped subscriptions, not app-scoped subscriptions configured in TOML files"
+    (https://shopify.dev/docs/api/admin-graphql/2025-07/queries/webhookSubscriptions): those live apart, in
+    ShopifySandbox.deliveries.app_subscriptions."""
     ctx: Ctx = info.context
     subs = [
         s for s in ctx.sb.webhook_subscriptions.values()
         if s.shop == ctx.shop.domain and s.app == ctx.app and (callbackUrl is None or s.callback_url == callbackUrl)
+        and (uri is None or s.callback_url == uri)
         and (format is None or s.format == format) and (topics is None or s.topic in topics)
     ]
     fields: dict[str, Field] = {"topic": ("text", lambda s: s.topic), "id": ("number", lambda s: s.legacy_id)}

@@ -109,9 +109,15 @@ class Job:
 
 @dataclass
 class WebhookSubscription:
+    """A webhook subscription. Shopify keeps two kinds apart
+    (https://shopify.dev/docs/apps/build/webhooks/subscribe#app-specific-vs-shop-specific-subscriptions):
+    app-scoped ones, declared in the app's configuration (shopify.app.toml) for every shop the app is on, and
+    shop-scoped ones, created through the API for one shop. Only the shop-scoped ones are listed by the
+    `webhookSubscriptions` query, and only they are deleted after their deliveries keep failing."""
+
     gid: str
     legacy_id: int
-    shop: str
+    shop: str | None  # None: app-scoped (every shop the app is installed on)
     app: str
     topic: str
     callback_url: str
@@ -119,3 +125,8 @@ class WebhookSubscription:
     format: str = "JSON"
     filter: str | None = None
     include_fields: list[str] = field(default_factory=list)
+    api_version: str = ""  # the version its bodies are serialised in (inherited from the app); "" = the default
+
+    @property
+    def app_scoped(self) -> bool:
+        return self.shop is None

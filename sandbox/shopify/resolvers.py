@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import re
+import zlib
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
 from graphql import GraphQLResolveInfo, GraphQLSchema
 
-from . import drafts, mutations, queries
+from . import customer_data, drafts, mutations, queries
 from .context import Ctx, type_name
 from .schema import API_VERSION
 from .search import paginate
@@ -82,6 +83,16 @@ def _amount_spent(c: Customer, info: GraphQLResolveInfo) -> dict[str, Any]:
     return {"amount": sum((o.total for o in orders), Decimal("0")), "currencyCode": info.context.shop.currency}
 
 
+def _purchasing_entity(order: Order, _: Any) -> Any:
+    """A B2B order's buyer is a company (PurchasingCompany), any other order's its customer
+    (https://shopify.dev/docs/api/admin-graphql/latest/unions/PurchasingEntity)."""
+    if not order.company:
+        return order.customer
+    number = zlib.crc32(order.company.encode())
+    return {"company": {"id": f"gid://shopify/Company/{number}", "name": order.company},
+            "location": {"id": f"gid://shopify/CompanyLocation/{number}", "name": order.company}}
+
+
 def _money(attr: str) -> Any:
     return lambda o, info, **_: bag(getattr(o, attr), o.currency)
 
@@ -119,7 +130,7 @@ _FIELD_RESOLVERS: dict[str, dict[str, Any]] = {
         "discountCode": lambda o, _: o.discount_codes[0]["code"] if o.discount_codes else None,
         "discountCodes": lambda o, _: [d["code"] for d in o.discount_codes],
         "customAttributes": lambda o, _: [{"key": k, "value": v} for k, v in o.note_attributes],
-        "risk": _risk, "lineItems": _positional("line_items"), "fulfillmentOrders": _fulfillment_orders,
+        "purchasingEntity": _purchasing_entity, "risk": _risk, "lineItems": _positional("line_items"), "fulfillmentOrders": _fulfillment_orders,
         # Shopify's default namespace for an app's own metafields when none is given.
         "metafield": lambda o, _, key, namespace="$app": o.metafields.get((namespace, key)),
     },
@@ -167,7 +178,7 @@ _FIELD_RESOLVERS: dict[str, dict[str, Any]] = {
     },
     "ProductVariant": {"availableForSale": lambda v, _: v.product.status == "ACTIVE"},
     "WebhookSubscription": {
-        "endpoint": lambda s, _: {"callbackUrl": s.callback_url},
+        "uri": lambda s, _: s.callback_url, "endpoint": lambda s, _: {"callbackUrl": s.callback_url},
         "updatedAt": lambda s, _: s.created_at,
         "apiVersion": lambda s, _: {"displayName": API_VERSION, "handle": API_VERSION, "supported": True},
     },
@@ -181,8 +192,11 @@ def install(schema: GraphQLSchema) -> GraphQLSchema:
         fields = schema.type_map[type_name_].fields  # type: ignore[attr-defined]
         for field_name, resolver in resolvers.items():
             fields[field_name].resolve = resolver
+    customer_data.protect(schema, default_resolver)  # protected customer data: redacted unless approved
     for abstract in ("Node", "LegacyInteroperability"):
         schema.type_map[abstract].resolve_type = lambda obj, *_: type_name(obj)  # type: ignore[attr-defined]
+    schema.type_map["PurchasingEntity"].resolve_type = (  # type: ignore[attr-defined]
+        lambda obj, *_: "Customer" if isinstance(obj, Customer) else "PurchasingCompany")
     schema.type_map["WebhookSubscriptionEndpoint"].resolve_type = lambda *_: "WebhookHttpEndpoint"  # type: ignore[attr-defined]
     scalars = {
         "DateTime": iso, "Decimal": decimal_str, "Money": lambda v: f"{Decimal(str(v)):.2f}",

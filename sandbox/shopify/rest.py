@@ -1,4 +1,15 @@
-"""REST (webhook) serialisation of sandbox resources, shaped like Shopify's webhook bodies."""
+"""REST (webhook) serialisation of sandbox resources, shaped like Shopify's webhook bodies.
+
+The shape oracle is the real bodies in ../shared/shopify/webhooks/ (orders/create, fulfillment_orders/*): every
+key sent here exists there with the same JSON type (tests/sandbox/test_webhook_shapes.py). A field the samples
+happen not to show (an empty list, a null object) is added only through `documented`, and only where Shopify's
+reference documents it: `DOCUMENTED` names the page for each one.
+
+What the samples do NOT carry is deliberately absent: since API 2025-01 the order webhook's `customer` has no
+`tags` (and `orders_count` left it in 2022), line items carry no `product_type`, and there is no `company`.
+Those facts come from the Admin GraphQL API (Customer.tags, Customer.numberOfOrders, Product.productType,
+Order.purchasingEntity); the sandbox serves them there.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +19,29 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .state import Address, Customer, FulfillmentOrder, Hold, LineItem, Order
+
+REST_ORDER = "https://shopify.dev/docs/api/admin-rest/2026-10/resources/order#resource-object"
+
+# Paths ("a.b[].c") the samples leave empty or null, with the page documenting them and the shape sent there
+# (a value's Python type stands for its JSON type). Nothing else may be added to a body beyond the samples.
+DOCUMENTED: dict[str, tuple[str, dict[str, Any]]] = {
+    # "discount_codes: A list of discounts applied to the order. Each discount object includes: amount, code, type"
+    "discount_codes[]": (REST_ORDER, {"code": "", "amount": "", "type": ""}),
+    # "note_attributes: Extra information that is added to the order ... name, value"
+    "note_attributes[]": (REST_ORDER, {"name": "", "value": ""}),
+    # "line_items.properties: An array of custom information for the item ... name, value"
+    "line_items[].properties[]": (REST_ORDER, {"name": "", "value": ""}),
+    # "payment_terms: The terms and conditions under which a payment should be processed":
+    # payment_terms_name, payment_terms_type, due_in_days (the sample's order has none: null)
+    "payment_terms": (REST_ORDER, {"payment_terms_name": "", "payment_terms_type": "", "due_in_days": 0}),
+}
+
+
+def documented(path: str, value: Any) -> Any:
+    """`value` for a field the samples lack; refuses a path no Shopify reference page is on record for."""
+    if path not in DOCUMENTED:
+        raise KeyError(f"{path} is neither in Shopify's sample webhook bodies nor in rest.DOCUMENTED")
+    return value
 
 
 def rest_time(value: datetime | None) -> str | None:
@@ -33,16 +67,15 @@ def _address(address: Address | None) -> dict[str, Any] | None:
 
 
 def _customer(customer: Customer | None, currency: str) -> dict[str, Any] | None:
+    # No `tags`, no `orders_count`: the real body has neither (see the module docstring).
     if customer is None:
         return None
     return {
-        "id": customer.legacy_id, "email": customer.email,
-        "created_at": rest_time(customer.created_at), "updated_at": rest_time(customer.created_at),
-        "first_name": customer.first_name, "last_name": customer.last_name, "state": "enabled",
-        "note": customer.note, "verified_email": True, "multipass_identifier": None,
-        "tax_exempt": False, "phone": customer.phone, "currency": currency,
-        "tags": ", ".join(customer.tags), "tax_exemptions": [],
-        "admin_graphql_api_id": customer.gid, "default_address": None,
+        "id": customer.legacy_id, "created_at": rest_time(customer.created_at),
+        "updated_at": rest_time(customer.created_at), "first_name": customer.first_name,
+        "last_name": customer.last_name, "state": "enabled", "note": customer.note, "verified_email": True,
+        "multipass_identifier": None, "tax_exempt": False, "email": customer.email, "phone": customer.phone,
+        "currency": currency, "tax_exemptions": [], "admin_graphql_api_id": customer.gid, "default_address": None,
     }
 
 
@@ -55,7 +88,7 @@ def _line_item(item: LineItem, currency: str) -> dict[str, Any]:
         "grams": 0, "name": item.name, "price": f"{item.price:.2f}",
         "price_set": _price_set(item.price, currency), "product_exists": variant is not None,
         "product_id": variant.product.legacy_id if variant else None,
-        "properties": [{"name": k, "value": v} for k, v in item.properties],
+        "properties": [documented("line_items[].properties[]", {"name": k, "value": v}) for k, v in item.properties],
         "quantity": item.quantity, "requires_shipping": item.requires_shipping,
         "sku": item.sku, "taxable": True, "title": item.title,
         "total_discount": f"{item.total_discount:.2f}",
@@ -64,6 +97,14 @@ def _line_item(item: LineItem, currency: str) -> dict[str, Any]:
         "variant_inventory_management": None, "variant_title": item.variant_title,
         "vendor": item.vendor, "tax_lines": [], "duties": [], "discount_allocations": [],
     }
+
+
+def _payment_terms(order: Order) -> dict[str, Any] | None:
+    terms = order.payment_terms
+    if not terms:
+        return None
+    return documented("payment_terms", {"payment_terms_name": terms["name"], "payment_terms_type": terms["type"],
+                                        "due_in_days": terms.get("due_in_days")})
 
 
 def order_to_rest(order: Order) -> dict[str, Any]:
@@ -79,13 +120,14 @@ def order_to_rest(order: Order) -> dict[str, Any]:
         "buyer_accepts_marketing": False, "cancel_reason": (order.cancel_reason or "").lower() or None,
         "cancelled_at": rest_time(order.cancelled_at), "closed_at": rest_time(order.closed_at),
         "confirmed": True, "contact_email": order.email, "created_at": rest_time(order.created_at),
-        "currency": cur, "customer_locale": "en", "discount_codes": [dict(d) for d in order.discount_codes],
+        "currency": cur, "customer_locale": "en",
+        "discount_codes": [documented("discount_codes[]", dict(d)) for d in order.discount_codes],
         "email": order.email, "financial_status": order.financial_status.lower(),
         "fulfillment_status": "fulfilled" if order.fulfillment_status() == "FULFILLED" else None,
         "name": order.name, "note": order.note,
-        "note_attributes": [{"name": k, "value": v} for k, v in order.note_attributes],
+        "note_attributes": [documented("note_attributes[]", {"name": k, "value": v}) for k, v in order.note_attributes],
         "number": order.number - 1000, "order_number": order.number, "phone": order.phone,
-        "po_number": order.po_number, "presentment_currency": cur,
+        "po_number": order.po_number, "presentment_currency": cur, "payment_terms": _payment_terms(order),
         "processed_at": rest_time(order.created_at), "source_name": order.source_name,
         "tags": ", ".join(order.tags), "test": order.test, "taxes_included": False,
         "total_outstanding": "0.00" if order.financial_status == "PAID" else f"{order.total:.2f}",
@@ -107,25 +149,31 @@ def order_to_rest(order: Order) -> dict[str, Any]:
     return body
 
 
-def _hold(hold: Hold, requesting_app: str | None) -> dict[str, Any]:
-    return {
+def _hold(hold: Hold, requesting_app: str | None, app_gid: str | None) -> dict[str, Any]:
+    out: dict[str, Any] = {
         "id": hold.gid, "reason": hold.reason.lower(), "reason_notes": hold.reason_notes,
         "held_by_requesting_app": hold.app == requesting_app, "handle": hold.handle,
     }
+    if app_gid:
+        out["held_by_app"] = {"id": app_gid}
+    return out
 
 
-def placed_on_hold_body(fo: FulfillmentOrder, hold: Hold, app: str | None = None) -> dict[str, Any]:
-    """The fulfillment_orders/placed_on_hold webhook body for `hold` on `fo`."""
+def placed_on_hold_body(fo: FulfillmentOrder, hold: Hold, app: str | None = None,
+                        app_gids: dict[str, str] | None = None) -> dict[str, Any]:
+    """The fulfillment_orders/placed_on_hold webhook body for `hold` on `fo` (as `app` receives it);
+    `app_gids` (app name -> App gid) fills each hold's `held_by_app`."""
+    gids = app_gids or {}
     return {
         "fulfillment_order": {
             "id": fo.gid, "status": fo.status.lower(),
-            "fulfillment_holds": [_hold(h, app) for h in fo.holds],
+            "fulfillment_holds": [_hold(h, app, gids.get(h.app)) for h in fo.holds],
         },
         "remaining_fulfillment_order": None,
         "held_fulfillment_order_line_items": [
             {"id": li.gid, "quantity": li.total_quantity} for li in fo.line_items
         ],
-        "created_fulfillment_hold": _hold(hold, app),
+        "created_fulfillment_hold": _hold(hold, app, gids.get(hold.app)),
     }
 
 

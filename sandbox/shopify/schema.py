@@ -1,15 +1,18 @@
-"""The sandbox's GraphQL schema: a hand-written subset of Shopify's Admin API 2025-04.
+"""The sandbox's GraphQL schema: a hand-written subset of Shopify's Admin API 2026-10.
 
 Every type, field, argument, enum value and input field below exists in Shopify's
-real schema with the same type reference (a test proves it against the published
-SDL); nothing is invented. Descriptions are omitted.
+real schema with the same type reference and the same deprecations (a test proves it against the
+published SDL); nothing is invented. Descriptions are omitted.
 """
 
 from graphql import GraphQLSchema, build_schema
 
 from .schema_extra import EXTRA_SDL, PAGE_ARGS as _PAGE
 
-API_VERSION = "2025-04"
+API_VERSION = "2026-10"
+# The stable versions Shopify serves in December 2026: each is supported for at least 12 months after its quarterly
+# release (https://shopify.dev/docs/api/usage/versioning, "Release schedule"), so 2025-10 left in October 2026.
+SUPPORTED_API_VERSIONS = ("2026-01", "2026-04", "2026-07", "2026-10")
 
 SDL = f"""
 schema {{ query: QueryRoot mutation: Mutation }}
@@ -39,7 +42,11 @@ type QueryRoot {{
   productVariant(id: ID!): ProductVariant
   productVariants({_PAGE}, query: String, reverse: Boolean = false, sortKey: ProductVariantSortKeys = ID): ProductVariantConnection!
   shop: Shop!
-  webhookSubscriptions({_PAGE}, callbackUrl: URL, format: WebhookSubscriptionFormat, query: String, reverse: Boolean = false, sortKey: WebhookSubscriptionSortKeys = CREATED_AT, topics: [WebhookSubscriptionTopic!]): WebhookSubscriptionConnection!
+  webhookSubscriptions(
+    {_PAGE}, callbackUrl: URL @deprecated(reason: "Use `uri` instead."), format: WebhookSubscriptionFormat,
+    query: String, reverse: Boolean = false, sortKey: WebhookSubscriptionSortKeys = CREATED_AT,
+    topics: [WebhookSubscriptionTopic!], uri: String
+  ): WebhookSubscriptionConnection!
 }}
 
 type Mutation {{
@@ -48,7 +55,11 @@ type Mutation {{
   tagsAdd(id: ID!, tags: [String!]!): TagsAddPayload
   tagsRemove(id: ID!, tags: [String!]!): TagsRemovePayload
   orderUpdate(input: OrderInput!): OrderUpdatePayload
-  orderCancel(notifyCustomer: Boolean = false, orderId: ID!, reason: OrderCancelReason!, refund: Boolean!, restock: Boolean!, staffNote: String = null): OrderCancelPayload
+  orderCancel(
+    notifyCustomer: Boolean = false, orderId: ID!, reason: OrderCancelReason!,
+    refund: Boolean @deprecated(reason: "Use `refundMethod` instead."), refundMethod: OrderCancelRefundMethodInput,
+    restock: Boolean!, staffNote: String = null
+  ): OrderCancelPayload
   draftOrderCreate(input: DraftOrderInput!): DraftOrderCreatePayload
   draftOrderComplete(id: ID!, paymentGatewayId: ID, sourceName: String): DraftOrderCompletePayload
   draftOrderDelete(input: DraftOrderDeleteInput!): DraftOrderDeletePayload
@@ -104,6 +115,7 @@ type Order implements LegacyInteroperability & Node {{
   discountCodes: [String!]!
   customAttributes: [Attribute!]!
   customer: Customer
+  purchasingEntity: PurchasingEntity
   shippingAddress: MailingAddress
   billingAddress: MailingAddress
   risk: OrderRiskSummary!
@@ -179,6 +191,7 @@ type FulfillmentOrder implements Node {{
   createdAt: DateTime!
   updatedAt: DateTime!
   status: FulfillmentOrderStatus!
+  fulfillAt: DateTime
   requestStatus: FulfillmentOrderRequestStatus!
   fulfillmentHolds: [FulfillmentHold!]!
   order: Order!
@@ -253,6 +266,8 @@ input OrderInput {{
 input MetafieldInput {{ id: ID key: String namespace: String type: String value: String }}
 type Metafield {{ id: ID! key: String! namespace: String! type: String! value: String! }}
 type OrderUpdatePayload {{ order: Order userErrors: [UserError!]! }}
+# https://shopify.dev/docs/api/admin-graphql/latest/input-objects/OrderCancelRefundMethodInput (less storeCredit)
+input OrderCancelRefundMethodInput @oneOf {{ originalPaymentMethodsRefund: Boolean }}
 type OrderCancelPayload {{ job: Job orderCancelUserErrors: [OrderCancelUserError!]! }}
 type OrderCancelUserError implements DisplayableError {{
   code: OrderCancelUserErrorCode field: [String!] message: String!

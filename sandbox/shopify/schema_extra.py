@@ -1,4 +1,4 @@
-"""Shopify Admin 2025-04 SDL, continued: enums, draft orders, products, webhook subscriptions."""
+"""Shopify Admin 2026-10 SDL, continued: enums, draft orders, products, webhook subscriptions."""
 
 _COUNTRY_CODES = """
 AC AD AE AF AG AI AL AM AN AO AR AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS
@@ -125,8 +125,9 @@ type WebhookSubscription implements LegacyInteroperability & Node {{
   legacyResourceId: UnsignedInt64!
   topic: WebhookSubscriptionTopic!
   format: WebhookSubscriptionFormat!
-  endpoint: WebhookSubscriptionEndpoint!
-  callbackUrl: URL! @deprecated(reason: "Use `endpoint` instead.")
+  uri: String!
+  endpoint: WebhookSubscriptionEndpoint! @deprecated(reason: "Use `uri` instead.")
+  callbackUrl: URL! @deprecated(reason: "Use `uri` instead.")
   filter: String
   includeFields: [String!]!
   apiVersion: ApiVersion!
@@ -145,11 +146,20 @@ enum WebhookSubscriptionSortKeys {{ CREATED_AT ID }}
 enum WebhookSubscriptionTopic {{
   APP_UNINSTALLED DRAFT_ORDERS_CREATE DRAFT_ORDERS_DELETE DRAFT_ORDERS_UPDATE
   FULFILLMENT_ORDERS_HOLD_RELEASED FULFILLMENT_ORDERS_ORDER_ROUTING_COMPLETE
-  FULFILLMENT_ORDERS_PLACED_ON_HOLD ORDERS_CANCELLED ORDERS_CREATE ORDERS_DELETE ORDERS_EDITED
+  FULFILLMENT_ORDERS_PLACED_ON_HOLD FULFILLMENT_ORDERS_SCHEDULED_FULFILLMENT_ORDER_READY
+  ORDERS_CANCELLED ORDERS_CREATE ORDERS_DELETE ORDERS_EDITED
   ORDERS_FULFILLED ORDERS_PAID ORDERS_UPDATED
 }}
+# `uri` replaced `callbackUrl` (https://shopify.dev/changelog/consolidate-webhook-graphql-surfaces).
 input WebhookSubscriptionInput {{
-  callbackUrl: URL filter: String format: WebhookSubscriptionFormat includeFields: [String!]
+  callbackUrl: URL @deprecated(reason: "Use `uri` instead.") filter: String format: WebhookSubscriptionFormat
+  includeFields: [String!] uri: String
 }}
 type WebhookSubscriptionCreatePayload {{ userErrors: [UserError!]! webhookSubscription: WebhookSubscription }}
+
+# B2B: who an order was bought for (a company for B2B orders, else the customer).
+union PurchasingEntity = Customer | PurchasingCompany
+type PurchasingCompany {{ company: Company! location: CompanyLocation! }}
+type Company implements Node {{ id: ID! name: String! }}
+type CompanyLocation implements Node {{ id: ID! name: String! }}
 """

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -30,7 +32,8 @@ from graphql.validation import (
     VariablesInAllowedPositionRule,
 )
 
-from .cost import LeakyBucket, operation_cost
+from .access import Guard, Need, needs
+from .cost import SINGLE_QUERY_MAX, LeakyBucket, operation_cost
 from .faults import Fault, error_page
 from .context import Ctx
 from .resolvers import default_resolver
@@ -78,8 +81,23 @@ def _validation_errors(sb: ShopifySandbox, document: DocumentNode) -> list[dict[
 _PREPARED_MAX = 512
 
 
-def _prepared(sb: ShopifySandbox, query: str) -> tuple[DocumentNode | None, list[dict[str, Any]]]:
-    """(document, validation errors) or (None, [parse error]), remembered per query text.
+@dataclass
+class Prepared:
+    """A query text parsed and validated once: its document (None if it does not parse), errors, access needs."""
+
+    document: DocumentNode | None
+    errors: list[dict[str, Any]]
+    needs: list[Need] = field(default_factory=list)
+    guards: dict[frozenset[str], Guard] = field(default_factory=dict)  # granted scopes -> denials
+
+    def guard(self, granted: frozenset[str]) -> Guard:
+        if granted not in self.guards:
+            self.guards[granted] = Guard.of(self.needs, granted)
+        return self.guards[granted]
+
+
+def _prepared(sb: ShopifySandbox, query: str) -> Prepared:
+    """The query's Prepared, remembered per query text.
 
     Validating against the full Admin schema costs milliseconds, and a client sends the same few documents
     again and again (Shopify caches them too); without this the sandbox, not the bot, bounds load tests.
@@ -89,13 +107,31 @@ def _prepared(sb: ShopifySandbox, query: str) -> tuple[DocumentNode | None, list
     if hit is None:
         try:
             document = parse(query)
-            hit = (document, _validation_errors(sb, document))
+            errors = _validation_errors(sb, document)
+            hit = Prepared(document, errors, [] if errors else needs(sb.schema, document))
         except GraphQLError as exc:
-            hit = (None, [exc.formatted])
+            hit = Prepared(None, [exc.formatted])
         if len(cache) >= _PREPARED_MAX:
             cache.pop(next(iter(cache)))
         cache[query] = hit
     return hit
+
+
+_DATED = re.compile(r"\d{4}-\d{2}")
+
+
+def served_version(sb: ShopifySandbox, requested: str) -> str | None:
+    """The version that answers a request for `requested`, or None (404).
+
+    "Shopify falls forward when your selected version becomes inaccessible": a retired stable version is served
+    by the oldest supported one, and the X-Shopify-API-Version header says which
+    (https://shopify.dev/docs/api/usage/versioning). Shopify documents nothing for a handle that never was a
+    version (a typo, a future quarter); the sandbox answers those 404, the harsher reading.
+    """
+    if requested in sb.api_versions:
+        return requested
+    oldest = min(sb.api_versions)
+    return oldest if _DATED.fullmatch(requested) and requested < oldest else None
 
 
 def _root_fields(operation: OperationDefinitionNode | None) -> list[str]:
@@ -127,17 +163,19 @@ async def graphql_handler(request: web.Request) -> web.Response:
     call: dict[str, Any] = {"shop": request.match_info["shop"], "app": None, "operation": None, "root_fields": [],
                             "variables": {}, "status": None, "throttled": False, "fault": None, "cost": None}
     sb.calls.append(call)
+    call["version"] = served_version(sb, request.match_info["version"])
     response = await _serve(request, sb, call)
     call["status"] = response.status
-    if response.status != 404:
-        response.headers["X-Shopify-API-Version"] = request.match_info["version"]
+    if call["version"] is not None and response.status != 404:
+        # Every answer of a served version says which version answered: 200s, and 401/400 alike.
+        response.headers["X-Shopify-API-Version"] = call["version"]
     return response
 
 
 async def _serve(request: web.Request, sb: ShopifySandbox, call: dict[str, Any]) -> web.Response:
     """Auth, parse, validate, cost, faults, throttle, execute."""
     shop = sb.shops.get(request.match_info["shop"])
-    if request.match_info["version"] not in sb.api_versions or shop is None:
+    if call["version"] is None or shop is None:
         return _json({"errors": "Not Found"}, 404)
     app = shop.tokens.get(request.headers.get("X-Shopify-Access-Token", ""))
     if app is None:
@@ -154,7 +192,8 @@ async def _serve(request: web.Request, sb: ShopifySandbox, call: dict[str, Any])
     except (ValueError, KeyError, TypeError):
         return _json({"errors": {"query": "Required parameter missing or invalid"}}, 400)
     call.update(operation=payload.get("operationName"), variables=variables)
-    document, errors = _prepared(sb, query)
+    prepared = _prepared(sb, query)
+    document, errors = prepared.document, prepared.errors
     if document is None:
         return _json({"errors": errors})
     operation = get_operation_ast(document, payload.get("operationName"))
@@ -171,10 +210,11 @@ async def _serve(request: web.Request, sb: ShopifySandbox, call: dict[str, Any])
     requested = operation_cost(sb.schema, operation, fragments, variables)
     call["cost"] = requested
     bucket = sb.bucket(shop.domain, app)
-    if requested > bucket.maximum:
+    limit = int(min(SINGLE_QUERY_MAX, bucket.maximum))  # a bucket overridden smaller than 1,000 caps it too
+    if requested > limit:
         return _json({"errors": [{
-            "message": f"Query cost is {requested}, which exceeds the single query max cost limit ({int(bucket.maximum)}).",
-            "extensions": {"code": "MAX_COST_EXCEEDED", "cost": requested, "maxCost": int(bucket.maximum)},
+            "message": f"Query cost is {requested}, which exceeds the single query max cost limit ({limit}).",
+            "extensions": {"code": "MAX_COST_EXCEEDED", "cost": requested, "maxCost": limit},
         }]})
     fault = sb.faults.take(call["root_fields"])
     if fault is not None:
@@ -186,8 +226,10 @@ async def _serve(request: web.Request, sb: ShopifySandbox, call: dict[str, Any])
         call["throttled"] = True
         return _json(_throttled(requested, bucket))
     ctx = Ctx(sb, shop, app, sb.now())
+    guard = prepared.guard(sb.granted(shop.domain, app))
     result = execute(sb.schema, document, variable_values=variables, operation_name=payload.get("operationName"),
-                     context_value=ctx, field_resolver=default_resolver)
+                     context_value=ctx, field_resolver=default_resolver,
+                     middleware=[guard] if guard.denied else None)
     assert not hasattr(result, "__await__"), "sandbox resolvers are synchronous"
     actual = min(requested, operation_cost(sb.schema, operation, fragments, variables, result.data or {}))
     call["actual_cost"] = actual  # what the bucket really kept (benchmarks compare against it)

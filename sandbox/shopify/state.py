@@ -163,6 +163,7 @@ class FulfillmentOrder:
     status: str = "OPEN"
     request_status: str = "UNSUBMITTED"
     holds: list[Hold] = field(default_factory=list)
+    fulfill_at: datetime | None = None  # a SCHEDULED FO opens then (prepaid subscriptions, pre-orders)
 
     def placed_on_hold_webhook_body(self, hold: Hold, app: str | None = None) -> dict[str, Any]:
         """The fulfillment_orders/placed_on_hold webhook body for `hold` (as seen by `app`)."""
@@ -207,9 +208,15 @@ class Order:
     risk_recommendation: str = "ACCEPT"
     test: bool = False
     user_id: int | None = None
+    company: str | None = None  # B2B: the purchasing company's name (GraphQL Order.purchasingEntity)
+    payment_terms: dict[str, Any] | None = None  # {"name", "type", "due_in_days"} from a PaymentTermsTemplate
     # FOs stay invisible to the API for this many GraphQL reads of the order (Shopify's lag).
     fo_visible_after: int = 0
     reads: int = 0
+    # Shopify routes an order's FOs asynchronously and says so with fulfillment_orders/order_routing_complete
+    # (https://shopify.dev/docs/api/webhooks/latest, topic FULFILLMENT_ORDERS_ORDER_ROUTING_COMPLETE): until the
+    # sandbox routes the order (ShopifySandbox.route), the API shows it without fulfillment orders.
+    fo_routed: bool = True
 
     @property
     def name(self) -> str:

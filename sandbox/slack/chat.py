@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from typing import TYPE_CHECKING, Any, Callable
 
+from .access import check_member
 from .args import flag, int_arg, json_arg, required
 from .blockkit import MAX_MESSAGE_TEXT, as_slack_messages, check_message
 from .state import Message, SlackError
@@ -26,6 +27,13 @@ def resolve_channel(sb: SlackSandbox, value: Any) -> str:
         if not channel["is_im"] and channel["name"] == name:
             return channel["id"]
     raise SlackError("channel_not_found")
+
+
+def channel_for(sb: SlackSandbox, value: Any, method: str) -> str:
+    """The channel a call is about, if the bot may reach it there (access.check_member)."""
+    channel = resolve_channel(sb, value)
+    check_member(sb, method, channel)
+    return channel
 
 
 def message_content(sb: SlackSandbox, args: dict, *, need_content: bool) -> tuple[str | None, list | None, dict | None]:
@@ -72,7 +80,7 @@ def _with_thread(sb: SlackSandbox, msg: Message, include_metadata: bool) -> dict
 
 def post_message(sb: SlackSandbox, args: dict) -> dict:
     """chat.postMessage"""
-    channel = resolve_channel(sb, args.get("channel"))
+    channel = channel_for(sb, args.get("channel"), "chat.postMessage")
     text, blocks, metadata = message_content(sb, args, need_content=True)
     thread_ts = args.get("thread_ts") or None
     msg = sb.post(channel, text=text or "", blocks=blocks or [], thread_ts=thread_ts, metadata=metadata)
@@ -81,7 +89,7 @@ def post_message(sb: SlackSandbox, args: dict) -> dict:
 
 def update(sb: SlackSandbox, args: dict) -> dict:
     """chat.update: blocks left out are kept, an empty list removes them (as in Slack)."""
-    channel = resolve_channel(sb, args.get("channel"))
+    channel = channel_for(sb, args.get("channel"), "chat.update")
     msg = _find(sb, channel, required(args, "ts", "message_not_found"))
     text, blocks, metadata = message_content(sb, args, need_content=False)
     if text is None and blocks is None and metadata is None and not args.get("attachments"):
@@ -92,7 +100,7 @@ def update(sb: SlackSandbox, args: dict) -> dict:
 
 def delete(sb: SlackSandbox, args: dict) -> dict:
     """chat.delete"""
-    channel = resolve_channel(sb, args.get("channel"))
+    channel = channel_for(sb, args.get("channel"), "chat.delete")
     msg = _find(sb, channel, required(args, "ts", "message_not_found"))
     sb.delete(msg)
     return {"channel": channel, "ts": msg.ts}
@@ -100,7 +108,7 @@ def delete(sb: SlackSandbox, args: dict) -> dict:
 
 def post_ephemeral(sb: SlackSandbox, args: dict) -> dict:
     """chat.postEphemeral"""
-    channel = resolve_channel(sb, args.get("channel"))
+    channel = channel_for(sb, args.get("channel"), "chat.postEphemeral")
     user = args.get("user")
     if user not in sb.users:
         raise SlackError("user_not_found")
@@ -113,7 +121,7 @@ def post_ephemeral(sb: SlackSandbox, args: dict) -> dict:
 
 def get_permalink(sb: SlackSandbox, args: dict) -> dict:
     """chat.getPermalink"""
-    channel = resolve_channel(sb, args.get("channel"))
+    channel = channel_for(sb, args.get("channel"), "chat.getPermalink")
     msg = _find(sb, channel, required(args, "message_ts", "message_not_found"))
     link = f"https://{sb.team_domain}.slack.com/archives/{channel}/p{msg.ts.replace('.', '')}"
     if msg.thread_ts and msg.thread_ts != msg.ts:
@@ -150,6 +158,7 @@ def history(sb: SlackSandbox, args: dict) -> dict:
     channel = required(args, "channel", "channel_not_found")
     if channel not in sb.channels:
         raise SlackError("channel_not_found")
+    check_member(sb, "conversations.history", channel)
     inclusive = flag(args, "inclusive")
     oldest = float(args.get("oldest") or 0)
     latest = float(args.get("latest") or "inf")
@@ -169,6 +178,7 @@ def replies(sb: SlackSandbox, args: dict) -> dict:
     channel = required(args, "channel", "channel_not_found")
     if channel not in sb.channels:
         raise SlackError("channel_not_found")
+    check_member(sb, "conversations.replies", channel)
     ts = str(required(args, "ts", "thread_not_found"))
     try:
         parent = sb.message(channel, ts)

@@ -8,7 +8,8 @@ from typing import Any, Callable
 from aiohttp import web
 
 from .faults import FaultPlan
-from .ratelimit import RateLimiter
+from .ratelimit import SLACK_LIMITS, RateLimiter, scaled
+from .reference import manifest_bot_scopes
 from .render import render
 from .server import build_app
 from .socket import SocketHub
@@ -31,11 +32,17 @@ class SlackSandbox(SlackState):
         app_id: str = "A0HOLDFAST",
         bot_id: str = "B0HOLDFAST",
         app_token: str = "xapp-sandbox",
+        bot_scopes: tuple[str, ...] | list[str] | None = None,
+        rate_scale: float = 1.0,
     ) -> None:
+        """`bot_scopes`: what the bot token was granted (default: manifest.yml's bot scopes, as installing the app
+        from it grants). `rate_limits`: per-method limits (default: Slack's tiers, ratelimit.SLACK_LIMITS, made
+        `rate_scale` times faster; {} turns limiting off)."""
         super().__init__(bot_token=bot_token, team_id=team_id, bot_user_id=bot_user_id, clock=clock,
                          wall_clock=wall_clock, team_domain=team_domain, app_id=app_id, bot_id=bot_id)
         self.faults = FaultPlan()
-        self.limiter = RateLimiter(rate_limits)
+        self.limiter = RateLimiter(scaled(SLACK_LIMITS, rate_scale) if rate_limits is None else rate_limits)
+        self.bot_scopes: tuple[str, ...] = tuple(manifest_bot_scopes() if bot_scopes is None else bot_scopes)
         self.app_token = app_token  # the app-level token apps.connections.open takes (Socket Mode)
         self.socket = SocketHub(self)
 

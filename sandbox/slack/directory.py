@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING, Any, Callable
 
+from .access import check_member
 from .args import flag, required
 from .state import SlackError
 
@@ -59,11 +60,15 @@ def conversations_open(sb: SlackSandbox, args: dict) -> dict:
 
 
 def conversations_info(sb: SlackSandbox, args: dict) -> dict:
-    """conversations.info"""
+    """conversations.info: a public channel whether or not the bot is in it, with `is_member` (the conversation
+    object's "is_member" field, which users.conversations omits "To get a full conversation object, call the
+    conversations.info method", https://docs.slack.dev/reference/methods/users.conversations); a private one only
+    to its members."""
     channel = sb.channels.get(required(args, "channel", "channel_not_found"))
     if channel is None:
         raise SlackError("channel_not_found")
-    return {"channel": copy.deepcopy(channel)}
+    check_member(sb, "conversations.info", channel["id"])
+    return {"channel": {**copy.deepcopy(channel), "is_member": sb.is_member(channel["id"])}}
 
 
 METHODS: dict[str, Callable[[Any, dict], dict]] = {

@@ -6,7 +6,7 @@ import mimetypes
 from typing import TYPE_CHECKING, Any, Callable
 
 from .args import int_arg, json_arg, required
-from .chat import resolve_channel
+from .chat import channel_for
 from .state import SlackError
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ def complete_upload(sb: SlackSandbox, args: dict) -> dict:
     channel_ids = [c for c in str(args.get("channels") or "").split(",") if c]
     if args.get("channel_id"):
         channel_ids.insert(0, args["channel_id"])
-    channel_ids = [resolve_channel(sb, c) for c in channel_ids]
+    channel_ids = [channel_for(sb, c, "files.completeUploadExternal") for c in channel_ids]
     done = []
     for entry in entries:
         pending = sb.pending_uploads.get(entry.get("id") if isinstance(entry, dict) else None)

@@ -5,26 +5,32 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-# chat.postMessage is limited per channel (about one message a second, short bursts
-# allowed); every other method is limited per workspace.
+from .reference import METHODS, SPECIAL
+
+# Slack's limits apply "per API method per workspace/team per app"; chat.postMessage's special tier "generally
+# allows posting one message per second per channel" with "short bursts >1 allowed"
+# (https://docs.slack.dev/apis/web-api/rate-limits). Its workspace-wide limit has no published number: not modelled.
 PER_CHANNEL_METHODS = {"chat.postMessage"}
 # A bare rate allows this many seconds' worth of calls as a burst.
 DEFAULT_BURST_SECONDS = 2.0
-# Slack's published tiers (calls per minute, per workspace): Tier 2 20+, Tier 3 50+, Tier 4 100+.
-TIER = {2: 20 / 60, 3: 50 / 60, 4: 100 / 60}
-# The limits of the methods holdfast uses, as Slack documents them; chat.postMessage's special tier is about
-# one message a second per channel, with short bursts. Off unless a sandbox is given them (see `scaled`).
+# The tiers, in calls per minute (same page): Tier 1 "1+ per minute ... a small amount of burst behavior is
+# tolerated", Tier 2 "20+ per minute ... occasional bursts", Tier 3 "50+ per minute ... Sporadic bursts are
+# welcome", Tier 4 "100+ per minute ... generous burst behavior". Modelled as a bucket holding one minute's calls,
+# refilled at the per-minute rate: a burst up to the minute's allowance, then the steady rate.
+PER_MINUTE = {1: 1, 2: 20, 3: 50, 4: 100}
+TIER = {tier: n / 60 for tier, n in PER_MINUTE.items()}
+# Every method the sandbox implements, at its documented tier (sandbox/slack/reference.py); conversations.history
+# and .replies at Tier 3, as for internal customer-built apps (commercially distributed non-Marketplace apps get
+# 1 a minute since 2025). On by default (SlackSandbox(rate_scale=...)); special tiers other than chat.postMessage's
+# (auth.test, chat.getPermalink) publish no number and are not limited.
 SLACK_LIMITS: dict[str, float | tuple[float, float]] = {
     "chat.postMessage": (1.0, 3.0),
-    "chat.update": TIER[3], "chat.postEphemeral": TIER[4], "chat.getPermalink": TIER[4],
-    "conversations.history": TIER[3], "conversations.replies": TIER[3], "conversations.open": TIER[3],
-    "views.open": TIER[4], "views.update": TIER[4], "views.push": TIER[4], "views.publish": TIER[4],
-    "users.info": TIER[4], "usergroups.users.list": TIER[2],
+    **{name: (TIER[row.tier], float(PER_MINUTE[row.tier])) for name, row in METHODS.items() if row.tier != SPECIAL},
 }
 
 
 def scaled(limits: dict[str, float | tuple[float, float]], factor: float) -> dict[str, float | tuple[float, float]]:
-    """The same limits `factor` times faster (bursts unchanged), to keep a benchmark short."""
+    """The same limits `factor` times faster (bursts unchanged), to keep a test or a benchmark short."""
     out: dict[str, float | tuple[float, float]] = {}
     for method, spec in limits.items():
         rate, burst = spec if isinstance(spec, tuple) else (float(spec), max(1.0, float(spec) * DEFAULT_BURST_SECONDS))

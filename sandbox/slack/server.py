@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from . import chat, directory, files, views
+from .access import accepted, check_scope
 from .blockkit import MAX_MESSAGE_TEXT, check_message
 from .ratelimit import PER_CHANNEL_METHODS
 from .socket import OPEN_METHOD, close_all
@@ -108,6 +109,7 @@ async def _api(request: web.Request) -> web.StreamResponse:
     if handler is None:
         return _answer(sb, method, args, 404, {"ok": False, "error": "unknown_method"})
 
+    headers = _scope_headers(sb, method, args)
     channel = args.get("channel")
     if method in PER_CHANNEL_METHODS:
         try:
@@ -117,20 +119,33 @@ async def _api(request: web.Request) -> web.StreamResponse:
     retry_after = sb.limiter.check(method, channel if isinstance(channel, str) else None, sb.clock())
     if retry_after:
         return _answer(sb, method, args, 429, {"ok": False, "error": "ratelimited"},
-                       headers={"Retry-After": str(retry_after)}, limited=True)
+                       headers={**headers, "Retry-After": str(retry_after)}, limited=True)
     try:
+        check_scope(sb, method, args)
         result = handler(sb, args)
     except SlackError as exc:
-        return _answer(sb, method, args, 200, {"ok": False, "error": exc.code, **exc.extra})
+        return _answer(sb, method, args, 200, {"ok": False, "error": exc.code, **exc.extra}, headers)
     except (TypeError, ValueError, AttributeError) as exc:
         # Malformed argument values (wrong types) are refused by Slack, not crashed on.
         log.info("sandbox %s refused malformed arguments: %s", method, exc)
-        return _answer(sb, method, args, 200, {"ok": False, "error": "invalid_arguments"})
-    answer = _answer(sb, method, args, 200, {"ok": True, **result})
+        return _answer(sb, method, args, 200, {"ok": False, "error": "invalid_arguments"}, headers)
+    answer = _answer(sb, method, args, 200, {"ok": True, **result}, headers)
     if fault is not None and request.transport is not None:
         # lost_reply: the call took effect but the caller never hears so (a dropped connection).
         request.transport.close()
     return answer
+
+
+def _scope_headers(sb: SlackSandbox, method: str, args: dict) -> dict[str, str]:
+    """The bot token's scopes on every answer to it, and the scopes this call checks for, as Slack sends them:
+    Slack's own clients read `x-oauth-scopes` into response_metadata.scopes and `x-accepted-oauth-scopes` into
+    response_metadata.acceptedScopes from any Web API response (node-slack-sdk WebClient.buildResult, documented as
+    https://docs.slack.dev/tools/node-slack-sdk/reference/web-api/interfaces/WebAPICallResult), and bolt reads the
+    bot's scopes from auth.test's `x-oauth-scopes` (slack_bolt/middleware/authorization/internals.py)."""
+    headers = {"x-oauth-scopes": ",".join(sb.bot_scopes)}
+    if wanted := accepted(sb, method, args):
+        headers["x-accepted-oauth-scopes"] = wanted
+    return headers
 
 
 async def _inject(sb: SlackSandbox, request: web.Request, method: str, args: dict, fault: Any) -> web.StreamResponse:

@@ -91,6 +91,7 @@ class SlackState:
         self.base_url: str | None = None
         self.users: dict[str, dict] = {}
         self.channels: dict[str, dict] = {}
+        self.members: dict[str, set[str]] = {}  # channel id -> its members' user ids (the bot's too, once invited)
         self.usergroups: dict[str, list[str]] = {}
         self.messages: dict[str, list[Message]] = {}
         self.ephemerals: list[dict] = []
@@ -125,13 +126,28 @@ class SlackState:
         self.users[user_id] = user
         return user
 
-    def add_channel(self, channel_id: str, name: str | None = None, *, is_private: bool = False) -> dict:
-        """Register a channel the bot may post to."""
+    def add_channel(self, channel_id: str, name: str | None = None, *, is_private: bool = False,
+                    members: tuple[str, ...] | list[str] = ()) -> dict:
+        """Register a channel with `members`. The bot is not one until invited (`invite`), as on Slack: an app
+        posts only where someone ran /invite @app (https://docs.slack.dev/reference/methods/chat.postMessage)."""
         channel = {"id": channel_id, "name": name or channel_id.lower(), "is_channel": True,
-                   "is_private": is_private, "is_im": False}
+                   "is_private": is_private, "is_im": False, "is_archived": False}
         self.channels[channel_id] = channel
+        self.members[channel_id] = set(members)
         self.messages.setdefault(channel_id, [])
         return channel
+
+    def invite(self, channel_id: str, *users: str) -> None:
+        """Add members to a channel (`/invite @holdfast`; with no users: the bot)."""
+        self.members.setdefault(channel_id, set()).update(users or (self.bot_user_id,))
+
+    def remove(self, channel_id: str, *users: str) -> None:
+        """Take members out of a channel (`/remove @holdfast`; with no users: the bot)."""
+        self.members.setdefault(channel_id, set()).difference_update(users or (self.bot_user_id,))
+
+    def is_member(self, channel_id: str, user: str | None = None) -> bool:
+        """Whether `user` (default: the bot) is in the channel."""
+        return (user or self.bot_user_id) in self.members.get(channel_id, set())
 
     def add_usergroup(self, usergroup_id: str, users: list[str]) -> None:
         """Register a user group (usergroups.users.list answers with its members)."""
@@ -145,6 +161,7 @@ class SlackState:
         channel_id = "D" + self.new_id(10)
         self.channels[channel_id] = {"id": channel_id, "is_im": True, "user": user_id,
                                      "is_channel": False, "is_private": True, "name": user_id}
+        self.members[channel_id] = {self.bot_user_id, user_id}
         self.messages.setdefault(channel_id, [])
         return channel_id, False
 

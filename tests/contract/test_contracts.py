@@ -5,17 +5,23 @@ import time
 
 import pytest
 import yaml
-from graphql import parse, validate
+from graphql import parse, specified_rules, validate
+from graphql.validation import NoDeprecatedCustomRule
 
 from bot.shopify import documents
 from handlers.shopify_webhooks import valid_hmac
 from tests.conftest import ROOT_DIR, shared_file
 
 
+# Every rule of the spec, and no deprecated field, argument, input field or enum value: a deprecated part of the
+# pinned version is removed in a later one, and Shopify serves a retired version as the next (falls forward).
+RULES = [*specified_rules, NoDeprecatedCustomRule]
+
+
 @pytest.mark.parametrize("name", sorted(documents.ALL))
 def test_graphql_document_validates_against_shopify_schema(shopify_schema, name):
     document = parse(documents.ALL[name])
-    errors = validate(shopify_schema, document)
+    errors = validate(shopify_schema, document, RULES)
     assert errors == [], [e.message for e in errors]
     # The operation name is what the client reports and the sandbox records.
     assert document.definitions[0].name.value == name
@@ -83,5 +89,18 @@ def test_shopify_hmac_vectors(index):
 
 def test_schema_check_catches_a_wrong_document(shopify_schema):
     # Guard against a check that passes everything: a field Shopify does not have must fail.
-    errors = validate(shopify_schema, parse("query { order(id: \"gid://shopify/Order/1\") { approvalState } }"))
+    errors = validate(shopify_schema, parse("query { order(id: \"gid://shopify/Order/1\") { approvalState } }"), RULES)
     assert errors and "approvalState" in errors[0].message
+
+
+@pytest.mark.parametrize(("document", "deprecated"), [
+    ("query { webhookSubscriptions(first: 1) { nodes { callbackUrl } } }", "callbackUrl"),
+    ('mutation { orderCancel(orderId: "gid://shopify/Order/1", reason: OTHER, refund: true, restock: false) '
+     "{ job { id } } }", "refund"),
+    ('query { webhookSubscriptions(first: 1, callbackUrl: "https://x") { nodes { id } } }', "callbackUrl"),
+    ('mutation { webhookSubscriptionCreate(topic: ORDERS_CREATE, webhookSubscription: {callbackUrl: "https://x"}) '
+     "{ webhookSubscription { id } } }", "callbackUrl"),
+])
+def test_schema_check_catches_deprecated_parts(shopify_schema, document, deprecated):
+    errors = validate(shopify_schema, parse(document), RULES)
+    assert errors and all(deprecated in e.message and "deprecated" in e.message for e in errors), errors

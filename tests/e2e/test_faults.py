@@ -4,7 +4,7 @@ import pytest
 
 from bot.approvals.effects import JobKind
 from bot.blocks.ids import ActionId
-from bot.cli.devstack import CHANNEL
+from bot.cli.devstack import CHANNEL, DevStack
 from tests.e2e.conftest import STAFF
 
 
@@ -104,18 +104,24 @@ async def test_slack_429_on_update_still_shows_the_decision(stack):
 
 async def test_late_fulfillment_orders_are_held_once_they_appear(stack):
     order = await stack.place_order(fulfillment_orders_visible_after=2, **STAFF)
-    await stack.settle(timeout=30)
+    await stack.settle(timeout=40, horizon_s=20)  # no webhook here: the hold's own next looks find them
     held_once(stack, order)
     assert (await stack.request_for(order)).hold_state == "placed"
 
 
-async def test_fulfillment_orders_that_never_appear_are_reported_in_slack_and_the_audit_log(stack):
+async def test_fulfillment_orders_that_never_appear_are_reported_in_slack_and_the_audit_log(database_url):
+    async with DevStack(database_url=database_url, hold_wait_s=1.0) as stack:
+        await _never_appear(stack)
+
+
+async def _never_appear(stack):
+    # The hold waits (HOLDFAST_HOLD_WAIT_S, a second here) without spending tries, then fails visibly.
     order = await stack.place_order(fulfillment_orders_visible_after=10_000, **STAFF)
-    await stack.settle(timeout=30)
+    await stack.settle(timeout=30, horizon_s=30)
     req = await stack.request_for(order)
-    assert req.hold_state == "failed" and "no open fulfillment orders" in req.hold_error
+    assert req.hold_state == "failed" and "no fulfillment orders" in req.hold_error
     [dead] = await stack.jobs(status="dead")
-    assert dead.kind == "shopify.hold" and dead.attempts == stack.rt.settings.hold_max_attempts
+    assert dead.kind == "shopify.hold" and dead.attempts == 1, "waiting spent no attempts"
     assert "hold NOT placed" in stack.slack.render(stack.slack.message(CHANNEL, req.message_ts))
     thread = [m for m in stack.slack.messages[CHANNEL] if m.thread_ts == req.message_ts]
     assert thread and "could NOT put order" in thread[0].text

@@ -96,7 +96,8 @@ async def test_a_flood_gets_one_summary_first_redrawn_in_place_and_final_once_al
 async def test_429s_from_the_per_channel_limit_lose_nothing_double_nothing_and_spend_no_attempts(database_url):
     # holdfast does not pace here (rate 0): every post finds the limit by trial, and two attempts would
     # not survive the 429s if a 429 counted as one.
-    async with approvals_stack(database_url, flood_threshold=5, flood_refresh_s=0.2, job_max_attempts=2) as stack:
+    async with approvals_stack(database_url, flood_threshold=5, flood_refresh_s=0.2, job_max_attempts=2,
+                               slack_post_rate=0.0) as stack:
         stack.slack.limiter.set("chat.postMessage", (5.0, 2.0))
         stack.slack.limiter.set("chat.update", (5.0, 2.0))
         orders = await burst(stack, *[STAFF] * 12)

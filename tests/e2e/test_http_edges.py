@@ -5,6 +5,7 @@ import json
 import aiohttp
 
 from bot.cli.devstack import SHOP, WEBHOOK_SECRET
+from sandbox.shopify import API_VERSION
 from sandbox.webhooks import shopify_webhook_headers
 
 
@@ -14,7 +15,8 @@ async def post(url, body: bytes, headers):
 
 
 def signed(body: bytes, **over):
-    headers = shopify_webhook_headers(topic="orders/create", shop=SHOP, secret=WEBHOOK_SECRET, body=body)
+    headers = shopify_webhook_headers(topic="orders/create", shop=SHOP, secret=WEBHOOK_SECRET, body=body,
+                                      api_version=API_VERSION)
     headers.update(over)
     return headers
 

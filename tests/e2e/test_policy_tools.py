@@ -7,6 +7,7 @@ import shutil
 import sys
 
 import aiohttp
+from cryptography.fernet import Fernet
 
 from bot.approvals.policies import load_text
 from bot.policy_file import load_file
@@ -19,13 +20,17 @@ EXAMPLE = ROOT / "holdfast.example.yml"
 async def test_backtest_a_file_prints_each_order_and_a_summary(tmp_path):
     orders = tmp_path / "orders.jsonl"
     orders.write_text("\n".join(json.dumps(o) for o in [
-        {"id": 1, "name": "#1001", "currency": "USD", "total_price": "12.00", "customer": {"tags": "staff"}},
-        {"id": 2, "name": "#1002", "currency": "USD", "total_price": "8000.00", "customer": {"tags": ""}},
-        {"id": 3, "name": "#1003", "currency": "USD", "total_price": "8.00", "customer": {"tags": ""}},
+        {"id": 1, "name": "#1001", "currency": "USD", "total_price": "12.00", "tags": "staff"},
+        {"id": 2, "name": "#1002", "currency": "USD", "total_price": "8000.00", "tags": ""},
+        {"id": 3, "name": "#1003", "currency": "USD", "total_price": "8.00", "tags": ""},
     ]) + "\n")
     code, out = await run(os.environ, "policy", "test", "--config", str(EXAMPLE), "--orders", str(orders))
     assert code == 0, out
-    assert "#1001        staff-orders             customer tag `staff`" in out
+    # Said once, up front: what a file of webhooks cannot hold, instead of "missing" on every order.
+    assert out.count("webhook payloads do not contain customer tags") == 1 and "--from-shop" in out
+    assert out.index("webhook payloads do not contain") < out.index("#1001")
+    assert "missing: customer_tag" not in out and "risk_level" not in out
+    assert "#1001        staff-orders             order tag `staff`" in out
     assert "#1002        high-value               total price 8,000 USD ≥ 5,000 USD" in out
     assert "#1003        -" in out
     assert "3 orders: 1 flagged by staff-orders, 1 flagged by high-value, 1 not flagged" in out
@@ -77,7 +82,8 @@ async def test_sighup_reload_keeps_the_last_good_policies(tmp_path, database_url
     env = {**os.environ, "DATABASE_URL": database_url, "HOLDFAST_CONFIG": str(config),
            "HOLDFAST_PID_FILE": str(tmp_path / "holdfast.pid"), "HOLDFAST_AUTO_MIGRATE": "true",
            "SLACK_BOT_TOKEN": "xoxb-x", "SLACK_SIGNING_SECRET": "s", "SHOPIFY_API_SECRET": "s",
-           "SHOPIFY_SHOPS": f"{SHOP}={SHOP_TOKEN}", "HOLDFAST_RUN_SCHEDULER": "false"}
+           "SHOPIFY_SHOPS": f"{SHOP}={SHOP_TOKEN}", "HOLDFAST_RUN_SCHEDULER": "false",
+           "HOLDFAST_SECRET_KEY": Fernet.generate_key().decode()}
     serve = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "serve", "--port", str(port),
                                                  cwd=ROOT, env=env, stdout=asyncio.subprocess.DEVNULL,
                                                  stderr=asyncio.subprocess.DEVNULL)

@@ -8,12 +8,18 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from cryptography.fernet import Fernet
 
 from storage.db import head_revision
 from sandbox.devserver import BOT_TOKEN, CHANNEL, SHOP, SHOP_TOKEN, SIGNING_SECRET, WEBHOOK_SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
 HOLDFAST = [sys.executable, "-m", "bot.cli"]
+
+
+def new_key() -> str:
+    """A fresh HOLDFAST_SECRET_KEY (it seals the stored Shopify tokens)."""
+    return Fernet.generate_key().decode()
 
 
 def free_port() -> int:
@@ -63,7 +69,7 @@ async def processes(database_url, tmp_path):
     env = {**os.environ, "DATABASE_URL": database_url, "HOLDFAST_CONFIG": str(ROOT / "holdfast.example.yml"),
            "SHOPIFY_API_SECRET": WEBHOOK_SECRET, "SHOPIFY_SHOPS": f"{SHOP}={SHOP_TOKEN}",
            "HOLDFAST_SHOPIFY_ADMIN_URL": f"http://127.0.0.1:{ports['shopify']}/{{shop}}/admin/api/{{version}}/graphql.json",
-           "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+           "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "HOLDFAST_SECRET_KEY": new_key(),
            "HOLDFAST_SLACK_API_URL": f"http://127.0.0.1:{ports['slack']}/api/", "HOLDFAST_WORKER_POLL_S": "0.1"}
     sandbox = await asyncio.create_subprocess_exec(
         *HOLDFAST, "sandbox", "--shopify-port", str(ports["shopify"]), "--slack-port", str(ports["slack"]),
@@ -126,7 +132,7 @@ async def test_serve_refuses_an_invalid_policy_file(tmp_path, database_url):
     assert code == 2 and "SLACK_BOT_TOKEN is not set" in out and "Traceback" not in out
     code, out = await run({**os.environ, "DATABASE_URL": database_url, "HOLDFAST_CONFIG": str(bad),
                            "SLACK_BOT_TOKEN": "xoxb-x", "SLACK_SIGNING_SECRET": "s", "SHOPIFY_API_SECRET": "s",
-                           "SHOPIFY_SHOPS": "a.myshopify.com=t"}, "serve")
+                           "SHOPIFY_SHOPS": "a.myshopify.com=t", "HOLDFAST_SECRET_KEY": new_key()}, "serve")
     assert code == 2
     assert f"{bad}: policy x: channel: not a Slack channel id" in out and f"{bad}: policy x: when.totl: unknown fact" in out
     assert "Traceback" not in out
@@ -139,6 +145,7 @@ async def test_poll_mode_finds_orders_without_any_webhook(database_url):
            "SHOPIFY_API_SECRET": WEBHOOK_SECRET, "SHOPIFY_SHOPS": f"{SHOP}={SHOP_TOKEN}",
            "HOLDFAST_SHOPIFY_ADMIN_URL": f"http://127.0.0.1:{ports['shopify']}/{{shop}}/admin/api/{{version}}/graphql.json",
            "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "HOLDFAST_AUTO_MIGRATE": "true",
+           "HOLDFAST_SECRET_KEY": new_key(),
            "HOLDFAST_SLACK_API_URL": f"http://127.0.0.1:{ports['slack']}/api/", "HOLDFAST_WORKER_POLL_S": "0.1",
            "HOLDFAST_POLL_EVERY_S": "1", "HOLDFAST_PID_FILE": ""}
     # The sandbox delivers webhooks to a port nobody listens on: only polling can find the order.

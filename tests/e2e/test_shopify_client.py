@@ -17,11 +17,12 @@ SHOP = "bucket.myshopify.com"
 async def shop():
     sb = ShopifySandbox(bucket_size=60.0, restore_rate=200.0)
     sb.add_shop(SHOP, access_token="shpat_x", webhook_secret="s")
+    sb.grant_customer_data("shpat_x")  # the reconcile page reads customer names and emails
     server = TestServer(sb.make_app())
     await server.start_server()
     async with aiohttp.ClientSession() as http:
         def client(token="shpat_x", **kw):
-            url = str(server.make_url(f"/{SHOP}/admin/api/2025-04/graphql.json"))
+            url = str(server.make_url(f"/{SHOP}/admin/api/2026-10/graphql.json"))
             return ShopifyClient(http, shop=SHOP, token=token, url=url, timeout_s=1.0, **kw)
         yield sb, client
     await server.close()
@@ -97,7 +98,7 @@ async def test_concurrent_first_use_of_a_shop_shares_one_client():
         return "shpat_x"
 
     async with aiohttp.ClientSession() as http:
-        clients = ShopifyClients(http, url_template="http://x/{shop}/{version}", api_version="2025-04",
+        clients = ShopifyClients(http, url_template="http://x/{shop}/{version}", api_version="2026-10",
                                  token_for=token_for)
         got = await asyncio.gather(*(clients.get(SHOP) for _ in range(8)))
     assert len({id(c) for c in got}) == 1
@@ -108,12 +109,13 @@ async def test_a_background_read_lets_holds_and_tags_go_first_then_runs_in_a_lul
     # behind it wait for the bucket to refill; as a background read it waits aside and goes in a lull.
     sb = ShopifySandbox(bucket_size=1000.0, restore_rate=250.0)
     sb.add_shop(SHOP, access_token="shpat_x", webhook_secret="s")
+    sb.grant_customer_data("shpat_x")  # the reconcile page reads customer names and emails
     server = TestServer(sb.make_app())
     await server.start_server()
     try:
         async with aiohttp.ClientSession() as http:
             c = ShopifyClient(http, shop=SHOP, token="shpat_x", timeout_s=5.0,
-                              url=str(server.make_url(f"/{SHOP}/admin/api/2025-04/graphql.json")))
+                              url=str(server.make_url(f"/{SHOP}/admin/api/2026-10/graphql.json")))
             order = sb.create_order(SHOP, line_items=[{"title": "Mug", "quantity": 1, "price": "1.00"}])
 
             def page():

@@ -38,6 +38,7 @@ def clock():
 async def start(database_url, clock, **kw):
     stack = await DevStack(database_url=database_url, policies=policies(**kw), now=clock).start()
     stack.slack.add_channel(ESCALATION, name="escalations")
+    stack.slack.invite(ESCALATION)  # /invite @holdfast: a bot posts only where it is a member
     return stack
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from cryptography.fernet import Fernet
 from sqlalchemy import text
 
 from sandbox.devserver import BOT_TOKEN, SHOP, SHOP_TOKEN, SIGNING_SECRET, WEBHOOK_SECRET
@@ -23,9 +24,13 @@ SECRETS = (BOT_TOKEN, SIGNING_SECRET, WEBHOOK_SECRET, SHOP_TOKEN)
 FAST = {  # short leases and backoff so a test sees recovery in seconds
     "HOLDFAST_JOB_LEASE_S": "2", "HOLDFAST_WORKER_POLL_S": "0.1", "HOLDFAST_JOB_BACKOFF_BASE_S": "0.2",
     "HOLDFAST_JOB_BACKOFF_MAX_S": "1", "HOLDFAST_SHOPIFY_TIMEOUT_S": "2", "HOLDFAST_SLACK_TIMEOUT_S": "2",
-    # `holdfast sandbox` limits no Slack method, so holdfast need not pace its posts (a 429 is still obeyed).
+    # `holdfast sandbox` runs Slack's rate tiers SLACK_RATE_SCALE times faster (below): far above these loads, so
+    # holdfast need not pace its posts (a 429 is still obeyed).
     "HOLDFAST_SLACK_POST_RATE": "0",
 }
+
+
+SLACK_RATE_SCALE = "1000"  # chat.postMessage 1,000 a second per channel, Tier 3 50,000 a minute: Slack's shape
 
 
 def free_port() -> int:
@@ -45,6 +50,7 @@ class Procs:
         self.env = {
             **os.environ, "DATABASE_URL": database_url, "HOLDFAST_CONFIG": str(ROOT / "holdfast.example.yml"),
             "SHOPIFY_API_SECRET": WEBHOOK_SECRET, "SHOPIFY_SHOPS": f"{SHOP}={SHOP_TOKEN}",
+            "HOLDFAST_SECRET_KEY": Fernet.generate_key().decode(),  # seals the stored token; one for all processes
             "HOLDFAST_SHOPIFY_ADMIN_URL":
                 f"http://127.0.0.1:{self.ports['shopify']}/{{shop}}/admin/api/{{version}}/graphql.json",
             "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
@@ -69,7 +75,8 @@ class Procs:
         self.http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120))
         await self._spawn("sandbox", "sandbox", "--shopify-port", str(self.ports["shopify"]), "--slack-port",
                           str(self.ports["slack"]), "--control-port", str(self.ports["control"]),
-                          "--bot-url", f"http://127.0.0.1:{self.ports['bot']}")
+                          "--bot-url", f"http://127.0.0.1:{self.ports['bot']}",
+                          "--slack-rate-scale", SLACK_RATE_SCALE)
         if migrate:
             proc = await self._spawn("migrate", "migrate")
             assert await proc.wait() == 0, self.log("migrate")

@@ -10,7 +10,6 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from graphql import (
     FragmentDefinitionNode,
@@ -28,28 +27,24 @@ from graphql import (
     validate,
 )
 
-from sandbox.shopify import ShopifySandbox, build_sandbox_schema
+from sandbox.shopify import API_VERSION, ShopifySandbox, build_sandbox_schema
 from sandbox.shopify.cost import LeakyBucket, operation_cost
-from sandbox.webhooks import send_shopify_webhook, shopify_webhook_headers, sign_shopify_webhook
+from sandbox.webhooks import sign_shopify_webhook
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-REAL_SCHEMA = SHARED / "shopify" / "admin-2025-04.graphql"
 VECTORS = SHARED / "vectors" / "signature_vectors.json"
-ORDERS_CREATE_SAMPLE = SHARED / "shopify" / "webhooks" / "orders_create.shopify-docs-2026-07.json"
 
 SHOP = "demo.myshopify.com"
 TOKEN = "shpat_test"
-URL = f"/{SHOP}/admin/api/2025-04/graphql.json"
+URL = f"/{SHOP}/admin/api/{API_VERSION}/graphql.json"
 SANDBOX_SCHEMA = build_sandbox_schema()
 SANDBOX_TYPES = sorted(n for n in SANDBOX_SCHEMA.type_map if not n.startswith("__"))
 
 
 # --- the subset-of-the-real-schema proof ---------------------------------------------------------
 @pytest.fixture(scope="module")
-def real_schema() -> GraphQLSchema:
-    if not REAL_SCHEMA.exists():
-        pytest.skip(f"Shopify's real schema is not at {REAL_SCHEMA} (../shared is absent)")
-    return build_schema(REAL_SCHEMA.read_text())
+def real_schema(shopify_schema: GraphQLSchema) -> GraphQLSchema:
+    return shopify_schema  # Admin API 2026-10, the version the sandbox serves (tests/conftest.py)
 
 
 def _default(arg: Any) -> str | None:
@@ -60,6 +55,13 @@ def _default(arg: Any) -> str | None:
 
 def _required(arg: Any) -> bool:
     return is_non_null_type(arg.type) and _default(arg) is None
+
+
+def _deprecation(where: str, ours: Any, theirs: Any) -> list[str]:
+    """A field, argument, input field or enum value must be deprecated exactly as Shopify deprecates it."""
+    if ours.deprecation_reason == theirs.deprecation_reason:
+        return []
+    return [f"{where}: deprecation {ours.deprecation_reason!r}, really {theirs.deprecation_reason!r}"]
 
 
 def subset_problems(mine: GraphQLSchema, real: GraphQLSchema, name: str) -> list[str]:
@@ -80,26 +82,32 @@ def subset_problems(mine: GraphQLSchema, real: GraphQLSchema, name: str) -> list
                 continue
             if str(fdef.type) != str(rdef.type):
                 out.append(f"{name}.{fname}: {fdef.type}, really {rdef.type}")
-            if fdef.deprecation_reason != rdef.deprecation_reason:
-                out.append(f"{name}.{fname}: deprecation {fdef.deprecation_reason!r}, really {rdef.deprecation_reason!r}")
+            out += _deprecation(f"{name}.{fname}", fdef, rdef)
             for aname, arg in fdef.args.items():
                 rarg = rdef.args.get(aname)
                 if rarg is None:
                     out.append(f"{name}.{fname}({aname}): invented argument")
-                elif str(arg.type) != str(rarg.type) or _default(arg) != _default(rarg):
+                    continue
+                if str(arg.type) != str(rarg.type) or _default(arg) != _default(rarg):
                     out.append(f"{name}.{fname}({aname}): {arg.type} = {_default(arg)}, really {rarg.type} = {_default(rarg)}")
+                out += _deprecation(f"{name}.{fname}({aname})", arg, rarg)
             out += [f"{name}.{fname}: required argument {a} omitted" for a, r in rdef.args.items() if a not in fdef.args and _required(r)]
     elif isinstance(ours, GraphQLInputObjectType):
         for fname, fdef in ours.fields.items():
             rdef = theirs.fields.get(fname)
             if rdef is None:
                 out.append(f"{name}.{fname}: invented input field")
-            elif str(fdef.type) != str(rdef.type) or _default(fdef) != _default(rdef):
-                out.append(f"{name}.{fname}: {fdef.type} = {_default(fdef)}, really {rdef.type} = {_default(rdef)}")
+            else:
+                if str(fdef.type) != str(rdef.type) or _default(fdef) != _default(rdef):
+                    out.append(f"{name}.{fname}: {fdef.type} = {_default(fdef)}, really {rdef.type} = {_default(rdef)}")
+                out += _deprecation(f"{name}.{fname}", fdef, rdef)
         out += [f"{name}: required input field {f} omitted" for f, r in theirs.fields.items() if f not in ours.fields and _required(r)]
+        if getattr(ours, "is_one_of", False) != getattr(theirs, "is_one_of", False):
+            out.append(f"{name}: @oneOf {getattr(ours, 'is_one_of', False)}, really {getattr(theirs, 'is_one_of', False)}")
     elif isinstance(ours, GraphQLEnumType):
         out += [f"{name}.{v}: invented enum value" for v in ours.values if v not in theirs.values]
-        out += [f"{name}.{v}: deprecated value kept" for v in ours.values if v in theirs.values and theirs.values[v].deprecation_reason and not ours.values[v].deprecation_reason]
+        out += [p for v in ours.values if v in theirs.values
+                for p in _deprecation(f"{name}.{v}", ours.values[v], theirs.values[v])]
     elif isinstance(ours, GraphQLUnionType):
         real_members = {t.name for t in theirs.types}
         out += [f"{name}: invented member {t.name}" for t in ours.types if t.name not in real_members]
@@ -125,13 +133,22 @@ def test_subset_check_catches_inventions(real_schema: GraphQLSchema) -> None:
         input FulfillmentOrderHoldInput { handle: String = "x" }
         type Order { lineItems(first: Int!, reverse: Boolean = true): LineItemConnection! }
         type LineItemConnection { pageInfo: String }
+        scalar URL
+        type Customer { email: String }
+        type QueryRoot { webhookSubscriptions(callbackUrl: URL): Int }
+        input OrderCancelRefundMethodInput { originalPaymentMethodsRefund: Boolean }
+        input WebhookSubscriptionInput { callbackUrl: URL }
     """)
-    problems = [p for n in ("FulfillmentHold", "FulfillmentHoldReason", "FulfillmentOrderHoldInput", "Order", "LineItemConnection")
-                for p in subset_problems(fake, real_schema, n)]
+    names = ("FulfillmentHold", "FulfillmentHoldReason", "FulfillmentOrderHoldInput", "Order", "LineItemConnection",
+             "Customer", "QueryRoot", "OrderCancelRefundMethodInput", "WebhookSubscriptionInput")
+    problems = [p for n in names for p in subset_problems(fake, real_schema, n)]
     joined = "\n".join(problems)
     for expected in ("FulfillmentHold.handle: String!", "FulfillmentHold.madeUp: invented field",
                      "FulfillmentHoldReason.MADE_UP", "required input field reason omitted",
-                     "FulfillmentOrderHoldInput.handle", "Order.lineItems(first)", "Order.lineItems(reverse)", "LineItemConnection.pageInfo"):
+                     "FulfillmentOrderHoldInput.handle", "Order.lineItems(first)", "Order.lineItems(reverse)", "LineItemConnection.pageInfo",
+                     # deprecations are part of the contract: fields, arguments, input fields; and @oneOf
+                     "Customer.email: deprecation None", "QueryRoot.webhookSubscriptions(callbackUrl): deprecation None",
+                     "WebhookSubscriptionInput.callbackUrl: deprecation None", "OrderCancelRefundMethodInput: @oneOf False"):
         assert expected in joined
 
 
@@ -153,6 +170,7 @@ def clock() -> FakeClock:
 def sb(clock: FakeClock) -> ShopifySandbox:
     sandbox = ShopifySandbox(clock=clock, bucket_size=1000.0, restore_rate=50.0)
     sandbox.add_shop(SHOP, access_token=TOKEN, webhook_secret="whsec")
+    sandbox.grant_customer_data(TOKEN)  # protected customer data (test_customer_data.py covers going without)
     return sandbox
 
 
@@ -492,19 +510,19 @@ async def test_query_over_the_single_query_limit(client: TestClient) -> None:
 
 
 # --- protocol errors -----------------------------------------------------------------------------
-async def test_auth_version_and_body_errors(sb: ShopifySandbox, client: TestClient) -> None:
+async def test_auth_and_body_errors(sb: ShopifySandbox, client: TestClient) -> None:
     resp = await client.post(URL, json={"query": "{ shop { name } }"})
     assert resp.status == 401
     assert await resp.json() == {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}
     status, _ = await gql(client, "{ shop { name } }", token="shpat_wrong")
     assert status == 401
-    resp = await client.post(f"/{SHOP}/admin/api/2019-01/graphql.json", json={"query": "{ shop { name } }"}, headers={"X-Shopify-Access-Token": TOKEN})
+    resp = await client.post(f"/{SHOP}/admin/api/latest/graphql.json", json={"query": "{ shop { name } }"}, headers={"X-Shopify-Access-Token": TOKEN})
     assert resp.status == 404
     resp = await client.post(URL, data=b"{not json", headers={"X-Shopify-Access-Token": TOKEN, "Content-Type": "application/json"})
     assert resp.status == 400 and await resp.json() == {"errors": {"query": "Required parameter missing or invalid"}}
     resp = await client.post(URL, data=b"{ shop { myshopifyDomain } }", headers={"X-Shopify-Access-Token": TOKEN, "Content-Type": "application/graphql"})
     assert (await resp.json())["data"] == {"shop": {"myshopifyDomain": SHOP}}
-    assert resp.headers["X-Shopify-API-Version"] == "2025-04"
+    assert resp.headers["X-Shopify-API-Version"] == API_VERSION
     assert [c["status"] for c in sb.calls] == [401, 401, 404, 400, 200]
 
 
@@ -571,7 +589,7 @@ async def test_throttled_fault_and_clear(sb: ShopifySandbox, client: TestClient)
 async def test_calls_are_recorded(sb: ShopifySandbox, client: TestClient) -> None:
     order = make_order(sb)
     await gql(client, "query Fetch($id: ID!) { order(id: $id) { id } shop { id } }", {"id": order.gid}, operation="Fetch")
-    assert sb.calls[-1] == {"shop": SHOP, "app": TOKEN, "operation": "Fetch", "root_fields": ["order", "shop"],
+    assert sb.calls[-1] == {"shop": SHOP, "app": TOKEN, "version": API_VERSION, "operation": "Fetch", "root_fields": ["order", "shop"],
                             "variables": {"id": order.gid}, "status": 200, "throttled": False, "fault": None, "cost": 2,
                             "actual_cost": 2}
 
@@ -677,75 +695,7 @@ def test_signature_matches_shopify_vectors(vector: dict[str, Any]) -> None:
     assert sign_shopify_webhook(vector["secret"] + "x", vector["body"].encode()) != vector["expected_hmac_base64"]
 
 
-def test_webhook_headers() -> None:
-    body = b'{"id":1}'
-    headers = shopify_webhook_headers(topic="orders/create", shop=SHOP, secret="whsec", body=body, webhook_id="w1")
-    assert headers["X-Shopify-Topic"] == "orders/create" and headers["X-Shopify-Shop-Domain"] == SHOP
-    assert headers["X-Shopify-Hmac-Sha256"] == sign_shopify_webhook("whsec", body)
-    assert headers["X-Shopify-Webhook-Id"] == "w1" and headers["X-Shopify-API-Version"] == "2025-04"
-    assert headers["X-Shopify-Event-Id"] and headers["X-Shopify-Triggered-At"].endswith("Z")
-    assert headers["Content-Type"] == "application/json"
-
-
-async def test_deliver_webhook_signs_the_exact_body(sb: ShopifySandbox) -> None:
-    received: list[tuple[bytes, dict[str, str]]] = []
-
-    async def receive(request: web.Request) -> web.Response:
-        received.append((await request.read(), dict(request.headers)))
-        return web.Response(status=200)
-
-    app = web.Application()
-    app.router.add_post("/shopify/webhooks", receive)
-    async with TestServer(app) as server:
-        sb.shops[SHOP].webhook_url = str(server.make_url("/shopify/webhooks"))
-        order = make_order(sb)
-        assert await sb.deliver_webhook(SHOP, "orders/create", order.webhook_body()) == 200
-        async with aiohttp.ClientSession() as session:
-            status = await send_shopify_webhook(str(server.make_url("/shopify/webhooks")), topic="app/uninstalled",
-                                                shop=SHOP, secret="whsec", body=b"{}", session=session)
-        assert status == 200
-    raw, headers = received[0]
-    assert headers["X-Shopify-Hmac-Sha256"] == sign_shopify_webhook("whsec", raw)
-    assert headers["X-Shopify-Topic"] == "orders/create" and json.loads(raw)["name"] == "#1001"
-    assert received[1][1]["X-Shopify-Topic"] == "app/uninstalled" and sb.webhook_deliveries[0]["status"] == 200
-
-
-def test_webhook_body_matches_shopify_sample_shape(sb: ShopifySandbox) -> None:
-    body = make_order(sb, tags=["staff", "vip"]).webhook_body()
-    assert body["tags"] == "staff, vip" and body["customer"]["tags"] == "staff"
-    assert body["total_price"] == "3.50" and body["total_discounts"] == "24.00" and body["currency"] == "USD"
-    assert body["discount_codes"] == [{"code": "INFLUENCER100", "amount": "24.00", "type": "percentage"}]
-    assert body["note_attributes"] == [{"name": "order_type", "value": "sample"}]
-    assert body["line_items"][0]["sku"] == "MUG-1" and body["shipping_address"]["country_code"] == "FR"
-    if not ORDERS_CREATE_SAMPLE.exists():
-        pytest.skip(f"{ORDERS_CREATE_SAMPLE} absent")
-    sample = json.loads(ORDERS_CREATE_SAMPLE.read_text())
-    core = {"id", "admin_graphql_api_id", "name", "email", "created_at", "updated_at", "currency", "total_price",
-            "subtotal_price", "total_discounts", "discount_codes", "tags", "customer", "line_items", "shipping_address",
-            "source_name", "note_attributes", "financial_status", "fulfillment_status", "user_id"}
-    assert core <= set(body) and core <= set(sample)
-    assert set(body) <= set(sample)  # no invented top-level keys
-    assert set(body["line_items"][0]) <= set(sample["line_items"][0])
-    assert set(body["shipping_address"]) == set(sample["shipping_address"])
-    assert {type(body[k]) for k in ("id", "name", "tags")} == {type(sample[k]) for k in ("id", "name", "tags")}
-
-
-def test_fulfillment_hold_webhook_bodies_match_shopify_samples(sb: ShopifySandbox) -> None:
-    fo = make_order(sb).fulfillment_orders[0]
-    hold_ = sb.add_foreign_hold(fo.gid, handle="fraud-check", app="other-app", reason="HIGH_RISK_OF_FRAUD")
-    placed = fo.placed_on_hold_webhook_body(hold_, app="holdfast")
-    assert placed["fulfillment_order"]["status"] == "on_hold"
-    assert placed["created_fulfillment_hold"] == {"id": hold_.gid, "reason": "high_risk_of_fraud", "reason_notes": None,
-                                                  "held_by_requesting_app": False, "handle": "fraud-check"}
-    sb.release_holds(fo, {hold_.gid}, sb.now())
-    assert fo.hold_released_webhook_body() == {"fulfillment_order": {"id": fo.gid, "status": "open"}}
-    samples = SHARED / "shopify" / "webhooks"
-    if not samples.exists():
-        pytest.skip(f"{samples} absent")
-    sample = json.loads((samples / "fulfillment_orders_placed_on_hold.shopify-docs-2026-07.json").read_text())
-    assert set(placed) == set(sample)
-    assert set(placed["created_fulfillment_hold"]) <= set(sample["created_fulfillment_hold"])
-    assert set(placed["fulfillment_order"]) == set(sample["fulfillment_order"])
+# Webhook headers, deliveries, retries and body shapes: test_webhook_delivery.py, test_webhook_shapes.py.
 
 
 def test_every_bot_document_runs_against_the_sandbox() -> None:

@@ -63,7 +63,8 @@ async def env(clock: FakeClock):
                       rate_limits={"chat.postMessage": 1.0})
     sb.add_user("U0APPROVER", name="ana", real_name="Ana Approver")
     sb.add_user("U0STAFF", name="sam", real_name="Sam Staff")
-    sb.add_channel("C0APPROVALS", name="approvals")
+    sb.add_channel("C0APPROVALS", name="approvals", members=["U0APPROVER", "U0STAFF"])
+    sb.invite("C0APPROVALS")  # /invite @holdfast
     sb.add_usergroup("S0FINANCE", ["U0APPROVER", "U0STAFF"])
     server = TestServer(sb.make_app())
     await server.start_server()
@@ -310,7 +311,7 @@ def test_slack_limits_preset_scales_rates_not_bursts() -> None:
 
     fast = scaled(SLACK_LIMITS, 10.0)
     assert fast["chat.postMessage"] == (10.0, 3.0)
-    assert fast["chat.update"] == (pytest.approx(50 / 6), pytest.approx(50 / 30))
+    assert fast["chat.update"] == (pytest.approx(50 / 6), 50.0)  # Tier 3: a minute's 50 at once, then 50 a minute
     limiter = RateLimiter(fast)
     waits = [limiter.check("chat.postMessage", "C1", 0.0) for _ in range(4)]
     assert waits == [0, 0, 0, 1]  # three at once, then Retry-After (whole seconds, at least 1)

@@ -16,6 +16,7 @@ from bot.blocks.ids import ActionId
 from bot.cli.devstack import DevStack
 from bot.settings import Settings
 from sandbox.devserver import CHANNEL, SHOP, SIGNING_SECRET, WEBHOOK_SECRET
+from sandbox.shopify import API_VERSION
 from sandbox.simulator import FORM, sign_slack_request
 from sandbox.webhooks import shopify_webhook_headers, sign_shopify_webhook
 from storage import requests
@@ -127,7 +128,8 @@ async def test_slack_published_signing_vector_against_the_bot(database_url, monk
 # --- Shopify -------------------------------------------------------------------------------------------------
 
 def shopify_headers(body: bytes, secret: str = WEBHOOK_SECRET, **over: str) -> dict[str, str]:
-    headers = shopify_webhook_headers(topic="orders/create", shop=SHOP, secret=secret, body=body)
+    headers = shopify_webhook_headers(topic="orders/create", shop=SHOP, secret=secret, body=body,
+                                      api_version=API_VERSION)
     headers.update(over)
     return headers
 

@@ -5,12 +5,20 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli.backtest import OrdersFileError, Summary, evaluate, read_orders
+from bot.approvals.policies import load_text
+from bot.cli.backtest import (
+    OrdersFileError,
+    Summary,
+    evaluate,
+    files_note,
+    not_in_files,
+    read_orders,
+)
 from bot.policy_file import load_file
 from tests.conftest import shared_file
 
 EXAMPLES = load_file(Path(__file__).resolve().parents[2] / "holdfast.example.yml")
-ORDERS = [{"id": i, "name": f"#{i}", "currency": "USD", "total_price": p, "customer": {"tags": t}}
+ORDERS = [{"id": i, "name": f"#{i}", "currency": "USD", "total_price": p, "tags": t}
           for i, p, t in [(1, "10.00", "staff"), (2, "9000.00", ""), (3, "5.00", "")]]
 
 
@@ -49,8 +57,26 @@ def test_evaluate_and_summary():
         summary.add(r)
     assert summary.as_json() == {"orders": 5, "flagged": {"staff-orders": 1, "high-value": 1}, "not_flagged": 1,
                                  "unreadable": 2}
-    # The risk facts come from GraphQL, so a file of webhooks reports them missing rather than guessing.
-    assert "risk_level" in rows[2].missing or rows[2].policy is None
+    # Facts no webhook holds are said once, up front (files_note), not reported missing on every order.
+    assert rows[0].missing == ("customer_email_domain",)  # a fact webhooks do carry, absent here: still said
+    assert all(not set(r.missing) & set(not_in_files(EXAMPLES)) for r in rows)
+
+
+def test_files_note_names_what_webhook_files_cannot_hold():
+    note = files_note(EXAMPLES)
+    for words in ("customer tags", "first order", "B2B", "risk level", "--from-shop", "staff-orders", "high-risk"):
+        assert words in note
+    assert "international-high-value" not in note  # reads only what webhooks carry
+    assert files_note(load_text("policies: [{id: x, channel: C0APPROVALS, approvers: {users: [U0ANA]}, "
+                                "when: {total_price: {gte: 1}}}]")) is None
+
+
+def test_from_the_shop_an_order_comes_with_its_enrichment():
+    node = {"id": "gid://shopify/Order/1", "name": "#1", "currencyCode": "USD",
+            "totalPriceSet": {"shopMoney": {"amount": "10.00"}}, "customer": {"tags": [], "numberOfOrders": "5"}}
+    enrichment = {"risk": {"recommendation": "CANCEL", "assessments": [{"riskLevel": "HIGH"}]}}
+    [row] = list(evaluate(EXAMPLES, [(node, enrichment)]))
+    assert row.policy == "high-risk"
 
 
 def test_shopify_sample_webhooks_backtest():
@@ -71,8 +97,8 @@ def test_memory_stays_bounded_over_100k_orders():
             while len(self.pending) < size and self.i < self.n:
                 self.i += 1
                 self.pending += json.dumps({"id": self.i, "name": f"#{self.i}", "currency": "USD",
-                                            "total_price": str(self.i % 9000), "customer": {"tags": "staff" if
-                                                                                           self.i % 10 == 0 else ""},
+                                            "total_price": str(self.i % 9000), "tags": "staff" if
+                                                                                       self.i % 10 == 0 else "",
                                             "line_items": [{"title": "Mug", "quantity": 1, "price": "1"}]}) + "\n"
             out, self.pending = self.pending[:size], self.pending[size:]
             return out

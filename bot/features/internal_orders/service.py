@@ -48,7 +48,10 @@ async def submit(rt: Runtime, *, user: str, policy: Policy, sub: internal.Submis
             order_snapshot={}, channel=policy.channel, requester=user, created_at=now, updated_at=now,
             kind="internal", draft_state="creating", hold_state="none", request_input=sub.dump())
         await audit.append(session, at=now, actor=user, kind="request.submitted", shop_domain=sub.shop,
-                           request_id=req.id, data={"policy": policy.id, **sub.dump()})
+                           request_id=req.id, data={"policy": policy.id, **{
+                               k: v for k, v in sub.dump().items() if k not in ("ship_to", "fields")}},
+                           # Who it goes to, and what the requester typed: erasable (storage/audit.py).
+                           personal={"ship_to": sub.ship_to, "fields": sub.fields})
         rt.enqueue(session, JobKind.DRAFT_CREATE, key=shopify_key(sub.shop, gid), payload={"request_id": req.id})
         dm_job(session, rt, req)
     rt.wake_worker()

@@ -147,7 +147,7 @@ async def _history(rt: Runtime, query: Query, text: str, after: PageRef | None) 
     names = titles(rt)
     heads = [report_blocks.HistoryRequest(r.id, r.shop_domain, r.order_name, names.get(r.policy_id, r.policy_id),
                                           r.status, r.created_at, r.decided_by) for r in reqs]
-    lines = [report_blocks.HistoryEvent(e.id, e.request_id, e.at, e.actor, e.kind, e.data)
+    lines = [report_blocks.HistoryEvent(e.id, e.request_id, e.at, e.actor, e.kind, audit.content(e))  # + personal
              for e in events[:HISTORY_PAGE]]
     blocks = report_blocks.history_blocks(heads, lines, q=text[:1500], label=reqs[0].order_name if reqs else label,
                                           has_more=len(events) > HISTORY_PAGE, first=after is None)

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.approvals import machine
-from bot.approvals.effects import JobKind, dm_key, ephemeral_key, slack_key
+from bot.approvals.effects import JobKind, dm_key, ephemeral_key, shopify_key, slack_key
 from bot.approvals.machine import (
     AlreadyDecided,
     AlreadyVoted,
@@ -25,7 +25,7 @@ from bot.approvals.schema import Policy
 from bot.features.home import service as home
 from bot.features.requests.common import enqueue_effects
 from bot.runtime import Runtime
-from storage import audit, requests
+from storage import audit, jobs, requests
 from storage.db import transaction
 from storage.models import ApprovalRequest
 
@@ -144,9 +144,12 @@ async def _vote_once(rt: Runtime, *, request_id: int, user: str, vote: Vote, fie
             return None  # someone voted between our read and our write: roll back and decide again
         await requests.add_decision(session, request_id=req.id, user_id=user, vote=vote, now=now, fields=fields)
         kind = f"request.{result.status}" if decided else "vote.recorded"
-        await audit.append(session, kind=kind, data={"vote": vote, "order": req.order_name, "fields": fields,
-                                                     "progress": result.progress}, **common)
+        # What the approver typed may name the customer: erasable (storage/audit.py).
+        await audit.append(session, kind=kind, data={"vote": vote, "order": req.order_name,
+                                                     "progress": result.progress}, personal={"fields": fields}, **common)
         enqueue_effects(rt, session, result.effects, request_id=req.id)
+        if decided and req.hold_state == "waiting":  # its hold job waits for late fulfillment orders: let it see
+            await jobs.wake(session, key=shopify_key(req.shop_domain, req.order_gid), kind=JobKind.HOLD, now=now)
         home.refresh_jobs(session, rt, request_id=req.id)  # every Home that shows this request
         return VoteResult("decided" if decided else "recorded", result.progress)
 

@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.approvals import internal, machine, orders, timers
 from bot.approvals.machine import Status
 from bot.approvals.orders import OrderFacts
-from bot.approvals.policies import Match, match
+from bot.approvals.policies import Match, facts_from, match
 from bot.features.flood import service as flood
 from bot.features.requests.common import enqueue_effects, enqueue_timer
 from bot.jobs.errors import GiveUp
@@ -34,15 +34,20 @@ async def flag_order(rt: Runtime, session: AsyncSession, *, shop: str, order: Or
     new = machine.flag(shop, order, match)
     now = rt.now()
     policy = match.policy
+    sources = facts_from(rt.policies, order)  # which facts the webhook had, which GraphQL read, which were missing
     req = await requests.create(
         session, shop_domain=shop, order_gid=order.gid, order_name=order.name, status=Status.PENDING, version=0,
         policy_id=policy.id, policy_hash=rt.policies.file_hash, reasons=list(match.reasons),
-        order_snapshot=order.snapshot(), channel=policy.channel, created_at=now, updated_at=now,
+        order_snapshot={**order.snapshot(), "facts_from": sources}, channel=policy.channel, created_at=now,
+        updated_at=now,
         creator=rt.policies.staff.get(order.staff_user_id or ""),
     )
+    # The reasons quote what the order matched on (a note attribute, a tag, a code): personal, so erasable.
+    facts = {k: v for k, v in new.audit.items() if k != "reasons"}
     await audit.append(session, at=now, actor="holdfast", kind="request.created", shop_domain=shop,
-                       request_id=req.id, data={**new.audit, "order": order.name, "source": source,
-                                                "policy_hash": rt.policies.file_hash})
+                       request_id=req.id, data={**facts, "order": order.name, "source": source,
+                                                "policy_hash": rt.policies.file_hash, "facts_from": sources},
+                       personal={"reasons": new.audit.get("reasons")})
     enqueue_effects(rt, session, new.effects, request_id=req.id)
     for timer in timers.schedule(policy.timers, now):
         enqueue_timer(rt, session, request_id=req.id, timer=timer)

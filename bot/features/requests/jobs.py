@@ -6,6 +6,7 @@ from bot.approvals.effects import JobKind
 from bot.features.requests import shopify_effects as shopify
 from bot.features.requests import slack_effects as slack
 from bot.features.requests.flagging import process_order
+from bot.features.requests.fulfillment_orders import fulfillment_orders_ready
 from bot.jobs.registry import JobSpec
 from bot.jobs.slack_calls import deferrable
 
@@ -22,6 +23,8 @@ JOBS = (
     # Follows Shopify's cancel job, which may take a while: a few more looks than the others get.
     JobSpec(JobKind.CANCEL_CHECK, shopify.cancel_check, on_dead=shopify.outcome_failed, extra_attempts=4,
             calls_shopify=True),
+    # A late fulfillment order's webhook: wakes the hold job that waits for it (bot/approvals/holds.py).
+    JobSpec(JobKind.FULFILLMENT_ORDERS_READY, fulfillment_orders_ready, calls_shopify=True),
     JobSpec(JobKind.POST_REQUEST, deferrable(slack.post_request)),
     JobSpec(JobKind.UPDATE_REQUEST, deferrable(slack.with_copies(slack.update_request))),  # escalated copies too
     JobSpec(JobKind.EPHEMERAL, deferrable(slack.ephemeral)),

@@ -9,13 +9,14 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.approvals.effects import JobKind, shopify_key
+from bot.approvals import holds
 from bot.features.requests.common import load_request, redraw, redraw_once, refused, say_in_thread
 from bot.jobs.errors import GiveUp, RetryLater
 from bot.jobs.registry import Apply
 from bot.runtime import Runtime
 from bot.shopify import documents as gql
 from bot.shopify.client import Result, ShopifyClient
-from storage import audit, requests
+from storage import audit, jobs, requests
 from storage.models import ApprovalRequest, Job
 
 OPEN_STATUSES = ("OPEN", "ON_HOLD")
@@ -31,19 +32,27 @@ async def _fulfillment_orders(rt: Runtime, shop: str, order_gid: str) -> list[di
 
 
 def _ours(fo: dict[str, Any], handle: str) -> list[str]:
-    return [h["id"] for h in fo.get("fulfillmentHolds") or [] if h.get("handle") == handle]
+    # A handle is unique per app, not per shop (FulfillmentHold.handle: "unique among the holds that a single app
+    # applies to a single fulfillment order"): another app (a staging install of holdfast, say) may hold the same
+    # fulfillment order under the same handle. Only `heldByRequestingApp` says the hold is ours.
+    # https://shopify.dev/docs/api/admin-graphql/latest/objects/FulfillmentHold
+    return [h["id"] for h in fo.get("fulfillmentHolds") or []
+            if h.get("handle") == handle and h.get("heldByRequestingApp")]
 
 
 async def hold(rt: Runtime, job: Job) -> Apply | None:
-    """Put OUR hold on every open fulfillment order (idempotent through our handle)."""
+    """Put OUR hold on every open fulfillment order (idempotent through our handle); wait for the ones not open yet."""
     req = await load_request(rt, job)
     if req.status == "approved":
         return None  # decided before the hold landed: holding now would block an approved order
     handle, shop = job.payload["handle"], req.shop_domain
     fos = await _fulfillment_orders(rt, shop, req.order_gid)
     open_fos = [fo for fo in fos if fo["status"] in OPEN_STATUSES]
-    if not open_fos:
-        raise RetryLater(f"order {req.order_name} has no open fulfillment orders yet")
+    waiting = holds.waiting_for(fos, job_created=job.created_at, now=rt.now(), wait_s=rt.settings.hold_wait_s)
+    if not open_fos and waiting is None:
+        raise RetryLater(f"order {req.order_name} has no open fulfillment orders")
+    if isinstance(waiting, holds.GaveUp):
+        raise GiveUp(waiting.why)
     client = await rt.shopify.get(shop)
     tagged = job.payload.get("tags") or []
     if tagged:  # the pending tag goes on with the hold (additive: a retry adds nothing twice)
@@ -63,6 +72,9 @@ async def hold(rt: Runtime, job: Job) -> Apply | None:
             raise RetryLater(f"fulfillmentOrderHold on {fo['id']}: {errors[0].get('message')}")
         hold_ids.append(result.root("fulfillmentOrderHold")["fulfillmentHold"]["id"])
 
+    if waiting is not None:
+        return _wait(rt, job, req, hold_ids=hold_ids, held=[fo["id"] for fo in open_fos], waiting=waiting)
+
     async def apply(session: AsyncSession) -> None:
         now = rt.now()
         posted = await requests.set_hold(session, request_id=req.id, state="placed", hold_ids=hold_ids, now=now)
@@ -72,6 +84,28 @@ async def hold(rt: Runtime, job: Job) -> Apply | None:
         # Not posted yet: the post draws the hold, and redraws if the hold lands while it posts (the UPDATE
         # above locks the row, so of this and the post's commit, the later one sees the earlier).
         if posted:
+            await redraw_once(rt, session, req)
+
+    return apply
+
+
+def _wait(rt: Runtime, job: Job, req: ApprovalRequest, *, hold_ids: list[str], held: list[str],
+          waiting: holds.Waiting) -> Apply:
+    """Some fulfillment orders are not open yet: say so on the message, and look again later (or when Shopify's
+    fulfillment_orders/order_routing_complete or scheduled_fulfillment_order_ready webhook wakes this job)."""
+
+    async def apply(session: AsyncSession) -> None:
+        now = rt.now()
+        before = req.hold_state
+        posted = await requests.set_hold(session, request_id=req.id, state="waiting", hold_ids=hold_ids, now=now,
+                                         error=waiting.why)
+        if before != "waiting":
+            await audit.append(session, at=now, actor="shopify", kind="hold.waiting", shop_domain=req.shop_domain,
+                               request_id=req.id, data={"why": waiting.why, "held": held, "hold_ids": hold_ids,
+                                                        "look_again_at": waiting.at.isoformat()})
+        # The wait is no failure: the attempt is given back, so a wait of hours never runs the job out of tries.
+        await jobs.defer(session, job=job, run_at=waiting.at, now=now, reason=f"waiting: {waiting.why}")
+        if posted and before != "waiting":
             await redraw_once(rt, session, req)
 
     return apply
@@ -198,8 +232,11 @@ async def cancel(rt: Runtime, job: Job) -> Apply | None:
     order = (await client.execute(gql.ORDER_CANCELLED_AT, {"id": p["order_gid"]}, name="OrderCancelledAt")).root("order")
     job_id = None
     if not (order or {}).get("cancelledAt"):
+        # `refundMethod` replaced the deprecated `refund: Boolean` (2025-07; OrderCancelRefundMethodInput is @oneOf):
+        # https://shopify.dev/changelog/ordercancel-mutation-now-supports-refunds-to-store-credit
         result = await client.execute(gql.ORDER_CANCEL, {
-            "orderId": p["order_gid"], "reason": p["reason"], "refund": p["refund"], "restock": p["restock"],
+            "orderId": p["order_gid"], "reason": p["reason"], "restock": p["restock"],
+            "refundMethod": {"originalPaymentMethodsRefund": bool(p["refund"])},
             "notifyCustomer": p["notify_customer"], "staffNote": p["staff_note"]}, name="OrderCancel")
         errors = result.root("orderCancel").get("orderCancelUserErrors") or []
         underway = [e for e in errors if "already" in (e.get("message") or "").lower()]

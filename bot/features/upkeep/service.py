@@ -62,7 +62,7 @@ async def check_webhooks(rt: Runtime, job: Job) -> Apply | None:
         result = await client.execute(gql.WEBHOOK_SUBSCRIPTIONS, {"first": 50, "after": cursor}, background=True,
                                       name="WebhookSubscriptions")
         conn = result.root("webhookSubscriptions")
-        have |= {n["topic"] for n in conn.get("nodes") or [] if (n.get("endpoint") or {}).get("callbackUrl") == callback}
+        have |= {n["topic"] for n in conn.get("nodes") or [] if n.get("uri") == callback}
         page = conn.get("pageInfo") or {}
         if not page.get("hasNextPage"):
             break
@@ -70,7 +70,7 @@ async def check_webhooks(rt: Runtime, job: Job) -> Apply | None:
     missing = [t for t in rt.settings.webhook_topic_list() if t not in have]
     for topic in missing:
         result = await client.execute(gql.WEBHOOK_SUBSCRIPTION_CREATE,
-                                      {"topic": topic, "sub": {"callbackUrl": callback, "format": "JSON"}},
+                                      {"topic": topic, "sub": {"uri": callback, "format": "JSON"}},
                                       name="WebhookSubscriptionCreate")
         errors = result.user_errors("webhookSubscriptionCreate")
         if errors:
