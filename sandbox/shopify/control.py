@@ -13,10 +13,12 @@ import aiohttp
 from aiohttp import web
 
 from .access import ALL_SCOPES
+from .app_lifecycle import OAuthApps
 from .cost import LeakyBucket, plan_bucket
 from .customer_data import Access, grant
 from .deliveries import Deliveries
 from .faults import Faults
+from .oauth_store import OAuthApp, OAuthStore
 from .orders import build_order, copy_draft_into_order
 from .records import DraftOrder, Job, Product, ProductVariant, WebhookSubscription
 from .resolvers import install
@@ -29,7 +31,7 @@ def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class ShopifySandbox:
+class ShopifySandbox(OAuthApps):
     """An in-memory Shopify with the Admin GraphQL API over real HTTP (see `make_app`)."""
 
     def __init__(
@@ -76,16 +78,22 @@ class ShopifySandbox:
         self._index: dict[str, tuple[Any, str, Order | None]] = {}  # gid -> (object, shop, FO-lag gate)
         self.prepared: dict[str, Any] = {}  # query text -> server.Prepared (document, errors, access needs)
         self._later: set[asyncio.Task[Any]] = set()  # routings scheduled by route_later
+        # OAuth (oauth.py, oauth_store.py): apps by client id, every token request, access token deadlines.
+        self.oauth = OAuthStore(self)
+        self.oauth_apps: dict[str, OAuthApp] = self.oauth.apps
+        self.token_requests: list[dict[str, Any]] = self.oauth.requests
+        self.token_deadlines: dict[str, float] = self.oauth.deadlines
 
     # --- shops, apps and the cost bucket -------------------------------------------------
     def add_shop(self, domain: str, access_token: str, webhook_url: str | None = None,
                  webhook_secret: str = "whsec", *, currency: str = "USD", name: str = "", plan: str = "standard",
-                 scopes: Iterable[str] | None = None) -> Shop:
-        """Create a shop on `plan` reachable with `access_token` (whose app is named after the token)."""
+                 scopes: Iterable[str] | None = None, app: str | None = None) -> Shop:
+        """Create a shop on `plan` reachable with `access_token`, a static token of `app` (default: an app named
+        after the token); the shop's `webhook_url` shortcut delivers as that app."""
         plan_bucket(plan)  # an unknown plan fails here, not at the first request
         shop = Shop(domain, self.ids.next("Shop")[0], webhook_secret, webhook_url, currency, name)
         self.shops[domain], self.plans[domain] = shop, plan
-        self.add_access_token(domain, access_token, scopes=scopes)
+        self.add_access_token(domain, access_token, app, scopes=scopes)
         self.register(shop, domain)
         return shop
 

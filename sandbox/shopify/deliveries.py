@@ -63,27 +63,57 @@ class Deliveries:
         record = self.sb.shops[shop]
         if record.webhook_url:
             return record.webhook_url, None, next(iter(record.tokens.values()), None)
-        installed = set(record.tokens.values())
-        subs = [s for s in self.sb.webhook_subscriptions.values() if s.shop == shop]
-        subs += [s for s in self.app_subscriptions.values() if s.app in installed]
-        sub = next((s for s in subs if s.topic == topic_enum(topic)), None)
+        # The apps on the shop: those holding a token, and those installed through OAuth before they hold one
+        # (an uninstall revokes the tokens and the install alike, so an uninstalled app is in neither).
+        installed = set(record.tokens.values()) | self.sb.oauth.installed_names(shop)
+        sub = self._subscription(shop, topic, installed)
         if sub is None:
             raise ValueError(f"no webhook URL for {shop} {topic}")
         return sub.callback_url, sub, sub.app
+
+    def _subscription(self, shop: str, topic: str, apps: set[str]) -> WebhookSubscription | None:
+        """The first subscription of one of `apps` to `topic` on `shop`: shop-scoped ones, then app-scoped."""
+        subs = [s for s in self.sb.webhook_subscriptions.values() if s.shop == shop and s.app in apps]
+        subs += [s for s in self.app_subscriptions.values() if s.app in apps]
+        return next((s for s in subs if s.topic == topic_enum(topic)), None)
+
+    def target_for(self, shop: str, topic: str, app: str) -> tuple[str, WebhookSubscription | None, str] | None:
+        """Where `app`'s own `topic` webhook for `shop` goes (its subscription, or the shop's webhook_url if it is
+        the shop's own app), or None: looked up before an uninstall takes the subscriptions away."""
+        record = self.sb.shops[shop]
+        if record.webhook_url and next(iter(record.tokens.values()), None) == app:
+            return record.webhook_url, None, app
+        sub = self._subscription(shop, topic, {app})
+        return (sub.callback_url, sub, app) if sub is not None else None
+
+    def remove_shop_subscriptions(self, shop: str, app: str) -> None:
+        """Delete `app`'s shop-scoped subscriptions on `shop` (the app was uninstalled)."""
+        for gid in [g for g, s in self.sb.webhook_subscriptions.items() if s.shop == shop and s.app == app]:
+            del self.sb.webhook_subscriptions[gid]
+            self.sb.unregister(gid)
 
     # --- delivering --------------------------------------------------------------------------------------------
     async def deliver(self, shop: str, topic: str, body: Any, *, url: str | None = None,
                       session: aiohttp.ClientSession | None = None, webhook_id: str | None = None,
                       event_id: str | None = None, api_version: str | None = None,
-                      timeout: float = TIMEOUT_S) -> int:
+                      timeout: float = TIMEOUT_S,
+                      receiver: tuple[str, WebhookSubscription | None, str | None] | None = None) -> int:
         """Send one webhook; the first attempt's HTTP status (raises ConnectionError when no answer came in time).
-        A failure is retried in the background with the same id, body and signature."""
-        target, sub, app = self._target(shop, topic) if url is None else (url, None, self._app_of(shop))
+        A failure is retried in the background with the same id, body and signature. `receiver` (url,
+        subscription, app) names who gets it outright (see `target_for`)."""
+        if receiver is None:
+            receiver = self._target(shop, topic) if url is None else (url, None, self._app_of(shop))
+        target, sub, app = receiver
         if isinstance(body, dict) and app is not None and topic_has_customer_data(topic):
             body = redact_order_body(body, self.sb.customer_data_for(app))
         version = served_version(self.sb, api_version or (sub.api_version if sub else "") or API_VERSION)
         raw = webhook_body_bytes(body)
-        headers = shopify_webhook_headers(topic=topic, shop=shop, secret=self.sb.shops[shop].webhook_secret, body=raw,
+        # An app's webhooks are signed with its client secret
+        # (https://shopify.dev/docs/apps/build/webhooks/subscribe/https#step-2-validate-the-origin-of-your-webhook-to-ensure-its-coming-from-shopify);
+        # the sandbox's static-token apps keep the shop's webhook_secret.
+        registered = self.sb.oauth.by_name(app)
+        secret = registered.client_secret if registered is not None else self.sb.shops[shop].webhook_secret
+        headers = shopify_webhook_headers(topic=topic, shop=shop, secret=secret, body=raw,
                                           api_version=version or API_VERSION, webhook_id=webhook_id, event_id=event_id,
                                           triggered_at=self.sb.now())
         delivery = Delivery(shop, topic, target, raw, headers, body=_decoded(body, raw),

@@ -33,9 +33,10 @@ from graphql.validation import (
 )
 
 from .access import Guard, Need, needs
+from .context import Ctx
 from .cost import SINGLE_QUERY_MAX, LeakyBucket, operation_cost
 from .faults import Fault, error_page
-from .context import Ctx
+from .oauth import oauth_routes
 from .resolvers import default_resolver
 
 if TYPE_CHECKING:
@@ -177,7 +178,9 @@ async def _serve(request: web.Request, sb: ShopifySandbox, call: dict[str, Any])
     shop = sb.shops.get(request.match_info["shop"])
     if call["version"] is None or shop is None:
         return _json({"errors": "Not Found"}, 404)
-    app = shop.tokens.get(request.headers.get("X-Shopify-Access-Token", ""))
+    # An expired token is refused like an unknown one (and forgotten)
+    # (https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/offline-access-tokens).
+    app = sb.oauth.app_for_token(shop.domain, request.headers.get("X-Shopify-Access-Token", ""))
     if app is None:
         return _json({"errors": INVALID_TOKEN}, 401)
     call["app"] = app
@@ -248,8 +251,9 @@ async def _serve(request: web.Request, sb: ShopifySandbox, call: dict[str, Any])
 
 
 def make_app(sb: ShopifySandbox) -> web.Application:
-    """An aiohttp application serving the sandbox's Admin GraphQL endpoint."""
+    """An aiohttp application serving the sandbox's Admin GraphQL endpoint and its OAuth endpoints (oauth.py)."""
     app = web.Application()
     app[SANDBOX_KEY] = sb
     app.router.add_post(ROUTE, graphql_handler)
+    app.add_routes(oauth_routes(sb))
     return app

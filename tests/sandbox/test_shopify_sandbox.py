@@ -10,7 +10,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from graphql import (
     FragmentDefinitionNode,
     GraphQLEnumType,
@@ -172,12 +172,6 @@ def sb(clock: FakeClock) -> ShopifySandbox:
     sandbox.add_shop(SHOP, access_token=TOKEN, webhook_secret="whsec")
     sandbox.grant_customer_data(TOKEN)  # protected customer data (test_customer_data.py covers going without)
     return sandbox
-
-
-@pytest.fixture
-async def client(sb: ShopifySandbox):
-    async with TestClient(TestServer(sb.make_app())) as c:
-        yield c
 
 
 def make_order(sb: ShopifySandbox, **overrides: Any):

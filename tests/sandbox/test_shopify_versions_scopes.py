@@ -23,12 +23,6 @@ def sb() -> ShopifySandbox:
     return sandbox
 
 
-@pytest.fixture
-async def client(sb: ShopifySandbox):
-    async with TestClient(TestServer(sb.make_app())) as c:
-        yield c
-
-
 async def post(client: TestClient, version: str, *, token: str = TOKEN, body: Any = None):
     resp = await client.post(f"/{SHOP}/admin/api/{version}/graphql.json", headers={"X-Shopify-Access-Token": token},
                              json=body if body is not None else {"query": "{ shop { name } }"})
