@@ -27,14 +27,15 @@ from bot.jobs.worker import Worker
 from bot.policy_file import load_file
 from bot.runtime import Runtime
 from bot.settings import Settings
-from bot.shopify.client import ShopifyClients, ShopifyError
+from bot.shopify.client import ShopifyClients
+from bot.shopify.tokens import Tokens
 from bot.slack import build_bolt
 from bot.slack_http import make_handler as make_slack_handler
 from bot.slack_preflight import log_channel_problems
-from handlers import shopify_webhooks
+from handlers import shopify_install, shopify_webhooks
 from storage import jobs, shops
 from storage.db import is_sqlite, make_engine, make_sessionmaker, migrate, transaction
-from storage.secrets import Keyring, SecretKeyError
+from storage.secrets import Keyring
 
 log = logging.getLogger(__name__)
 RUNTIME = web.AppKey("runtime", Runtime)
@@ -47,17 +48,16 @@ def build_runtime(settings: Settings, *, now: Callable[[], datetime] = utcnow,
     sessions = make_sessionmaker(engine)
     keys = keyring(settings)  # a malformed key stops here, before anything starts (SecretKeyError)
 
-    async def token_for(shop: str) -> str | None:
-        async with sessions() as session:
-            try:
-                return await shops.shop_token(session, domain=shop, keys=keys)
-            except SecretKeyError as exc:  # permanent for the job: one sentence on the job row, no traceback
-                raise ShopifyError(str(exc)) from None
-
     # No client-side retries: a blind retry of a timed-out chat.postMessage can double-post. Jobs retry
     # instead, and look for the message before posting again.
     slack = AsyncWebClient(token=settings.slack_bot_token.get_secret_value() or None, base_url=settings.slack_api_url,
                            timeout=int(settings.slack_timeout_s), retry_handlers=[])
+    # Tokens are renewed on the wall clock, whatever clock the runtime's timers follow (tests move that one).
+    tokens = Tokens(sessions=sessions, keys=keys, http=lambda: rt.shopify.session,
+                    oauth_url=settings.shopify_oauth_url.rstrip("/"), client_id=settings.shopify_client_id,
+                    client_secret=settings.shopify_client_secret.get_secret_value(),
+                    install_url=settings.install_url, renew_margin_s=settings.shopify_token_renew_margin_s,
+                    timeout_s=settings.shopify_timeout_s, retry_uninstalled_s=settings.shopify_uninstalled_retry_s)
     registry = feature_jobs.registry()
     rt = Runtime(
         settings=settings,
@@ -68,7 +68,7 @@ def build_runtime(settings: Settings, *, now: Callable[[], datetime] = utcnow,
         slack=slack,
         directory=Directory(slack, ttl_s=settings.usergroup_cache_s),
         shopify=ShopifyClients(None, url_template=settings.shopify_admin_url, api_version=settings.shopify_api_version,
-                               token_for=token_for, timeout_s=settings.shopify_timeout_s),
+                               tokens=tokens, timeout_s=settings.shopify_timeout_s),
         now=now,
     )
     order_job = registry.spec(JobKind.PROCESS_ORDER)
@@ -95,8 +95,12 @@ async def resources(rt: Runtime) -> AsyncIterator[None]:
         await migrate(rt.engine)
     async with transaction(rt.sessions) as session:
         keys = keyring(rt.settings)
+        own = rt.settings.own_shops()
         for domain, token in rt.settings.shops().items():
-            await shops.upsert_shop(session, domain=domain, token=token, now=rt.now(), keys=keys)
+            if domain not in own:  # a shop moved to the Dev Dashboard app: its client credentials win
+                await shops.upsert_shop(session, domain=domain, token=token, now=rt.now(), keys=keys)
+        for domain in own:  # the first token is fetched when a job needs one
+            await shops.ensure_shop(session, domain=domain, grant_type=shops.CLIENT_CREDENTIALS, now=rt.now())
     async with aiohttp.ClientSession() as http:
         rt.shopify.session = http
         rt.slack.session = http
@@ -162,7 +166,7 @@ async def reload_on_sighup(rt: Runtime, pid_file: Path | None = None) -> AsyncIt
 def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow, policies: PolicySet | None = None,
                run_worker: bool | None = None, socket_mode: bool = False,
                pid_file: Path | None = None) -> web.Application:
-    """The aiohttp app: /slack/events (bolt), /shopify/webhooks, /healthz, /metrics."""
+    """The aiohttp app: /slack/events (bolt), /shopify/webhooks, /shopify/install and /callback, /healthz, /metrics."""
     rt = build_runtime(settings, now=now, policies=policies)
     bolt = build_bolt(rt)
     app = web.Application(client_max_size=shopify_webhooks.MAX_BODY)
@@ -184,6 +188,7 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow, poli
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     shopify_webhooks.register(app, rt)
+    shopify_install.register(app, rt)
 
     async def _resources(_: web.Application) -> AsyncIterator[None]:
         async with resources(rt):

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.approvals.effects import JobKind, fulfillment_order_key, order_key, privacy_key
+from bot.approvals.effects import JobKind, fulfillment_order_key, install_key, order_key, privacy_key
 from storage import webhooks
 from storage.webhooks import Receipt
 
@@ -30,6 +30,8 @@ FULFILLMENT_ORDER_TOPICS = frozenset({"fulfillment_orders/order_routing_complete
 # The privacy law compliance webhooks every distributed app must answer (a 200 once the HMAC verifies, and the work
 # done within 30 days): https://shopify.dev/docs/apps/build/compliance/privacy-law-compliance (bot/features/privacy).
 PRIVACY_TOPICS = frozenset({"customers/data_request", "customers/redact", "shop/redact"})
+# "Occurs whenever a shop has uninstalled the app" (https://shopify.dev/docs/api/webhooks/latest): its body is the shop.
+UNINSTALL_TOPIC = "app/uninstalled"
 
 
 def job_payload(d: Delivery) -> str:
@@ -55,6 +57,11 @@ def _receipt(d: Delivery) -> Receipt:
         payload = json.dumps({"shop": d.shop, "topic": d.topic, "webhook_id": d.webhook_id, "body": d.body})
         return Receipt(d.webhook_id, d.event_id, d.topic, d.shop, privacy_key(d.shop), payload,
                        JobKind.PRIVACY_REQUEST.value)
+    if d.topic == UNINSTALL_TOPIC:
+        payload = json.dumps({"shop": d.shop, "topic": d.topic, "webhook_id": d.webhook_id,
+                              "by_client_app": d.by_client_app})
+        return Receipt(d.webhook_id, d.event_id, d.topic, d.shop, install_key(d.shop), payload,
+                       JobKind.APP_UNINSTALLED.value)
     return Receipt(d.webhook_id, d.event_id, d.topic, d.shop)
 
 
@@ -68,6 +75,8 @@ class Delivery:
     event_id: str | None
     body: dict[str, Any]
     raw: bytes  # the verified body as received
+    # app/uninstalled only: signed by the Dev Dashboard app's client secret (not a legacy admin app's API secret).
+    by_client_app: bool = True
 
 
 class WebhookBatcher:

@@ -35,6 +35,23 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr = Field(SecretStr(""), validation_alias=_env("SLACK_APP_TOKEN"))
     slack_api_url: str = Field("https://slack.com/api/", validation_alias=_env("SLACK_API_URL"))
 
+    # The Dev Dashboard app's credentials (your app → Settings): they fetch tokens (bot/shopify/tokens.py) and the
+    # secret signs every webhook (https://shopify.dev/docs/apps/build/authentication-authorization/client-secrets).
+    shopify_client_id: str = Field("", validation_alias=_env("SHOPIFY_CLIENT_ID"))
+    shopify_client_secret: SecretStr = Field(SecretStr(""), validation_alias=_env("SHOPIFY_CLIENT_SECRET"))
+    # Your own store(s), served with the client credentials grant (comma separated *.myshopify.com domains). Stores
+    # of other organizations are installed through /shopify/install instead, and need no setting.
+    shopify_shop: str = Field("", validation_alias=AliasChoices("SHOPIFY_SHOP", "HOLDFAST_SHOPIFY_SHOP",
+                                                                "SHOPIFY_SHOP_DOMAINS"))
+    # Where the token endpoint and the authorize page are ({shop}: the shop's myshopify domain).
+    shopify_oauth_url: str = Field("https://{shop}/admin/oauth", validation_alias=_env("SHOPIFY_OAUTH_URL"))
+    # A token is renewed this long before it expires ("a few minutes before",
+    # https://shopify.dev/changelog/offline-access-tokens-now-support-expiry-and-refresh).
+    shopify_token_renew_margin_s: float = Field(300.0, ge=0)
+    # How often a client-credentials shop that was uninstalled is asked for a token again (a reinstall from the Dev
+    # Dashboard sends holdfast nothing); its jobs are cancelled without a call in between.
+    shopify_uninstalled_retry_s: float = Field(300.0, ge=0)
+    # Legacy: the API secret of an admin-created custom app (the client secret under its old name).
     shopify_api_secret: SecretStr = Field(SecretStr(""), validation_alias=_env("SHOPIFY_API_SECRET"))
     # Accepted as well for a while after a secret rotation, so in-flight webhook retries still verify.
     shopify_api_secret_previous: SecretStr = Field(SecretStr(""), validation_alias=_env("SHOPIFY_API_SECRET_PREVIOUS"))
@@ -95,8 +112,10 @@ class Settings(BaseSettings):
     reconcile_grace_s: float = 300.0  # a decision's own jobs get this long before reconciliation steps in
     webhook_check_every_s: float = 3_600.0
     public_url: str = Field("", validation_alias=_env("PUBLIC_URL"))  # where Shopify sends webhooks
+    # Shop-scoped subscriptions the hourly check keeps (own store and legacy shops; a shop installed through
+    # /shopify/install has these from shopify.app.toml instead). APP_UNINSTALLED: its tokens are deleted at once.
     webhook_topics: str = ("ORDERS_CREATE,ORDERS_UPDATED,FULFILLMENT_ORDERS_ORDER_ROUTING_COMPLETE,"
-                           "FULFILLMENT_ORDERS_SCHEDULED_FULFILLMENT_ORDER_READY")
+                           "FULFILLMENT_ORDERS_SCHEDULED_FULFILLMENT_ORDER_READY,APP_UNINSTALLED")
     digest_hour_utc: int = Field(8, ge=0, le=23)
 
     def webhook_topic_list(self) -> list[str]:
@@ -110,11 +129,16 @@ class Settings(BaseSettings):
         need = [
             (self.slack_bot_token, "SLACK_BOT_TOKEN is not set: the Bot User OAuth Token (xoxb-…) from OAuth & Permissions"),
             (self.slack_signing_secret, "SLACK_SIGNING_SECRET is not set: the app's Signing Secret from Basic Information"),
-            (self.shopify_api_secret, "SHOPIFY_API_SECRET is not set: the Shopify app's API secret key (signs webhooks)"),
         ]
         lines = [msg for value, msg in need if not value.get_secret_value()]
-        if not self.shops():
-            lines.append("SHOPIFY_SHOPS is not set: shop.myshopify.com=shpat_… for each shop served")
+        if not self.webhook_secrets():
+            lines.append("SHOPIFY_CLIENT_SECRET is not set: the app's client secret from the Dev Dashboard "
+                         "(your app → Settings); it fetches tokens and signs webhooks")
+        if self.shopify_client_secret.get_secret_value() and not self.shopify_client_id:
+            lines.append("SHOPIFY_CLIENT_ID is not set: the app's client ID from the Dev Dashboard (your app → Settings)")
+        if not self.shops() and not self.own_shops() and not (self.shopify_client_id and self.public_url):
+            lines.append("no shop to serve: set SHOPIFY_SHOP=your-store.myshopify.com (your own store), or "
+                         "HOLDFAST_PUBLIC_URL so other stores can install the app at /shopify/install")
         if not self.secret_key.get_secret_value().strip():
             lines.append(MISSING_KEY)
         return lines
@@ -122,6 +146,20 @@ class Settings(BaseSettings):
     def previous_secret_keys(self) -> list[str]:
         """HOLDFAST_SECRET_KEY_PREVIOUS as a list (Fernet keys are url-safe base64: a comma never occurs in one)."""
         return [k.strip() for k in self.secret_key_previous.get_secret_value().split(",") if k.strip()]
+
+    def webhook_secrets(self) -> list[str]:
+        """Every secret a webhook may be signed with: the client secret, the legacy API secret, the previous one."""
+        found = (self.shopify_client_secret, self.shopify_api_secret, self.shopify_api_secret_previous)
+        return list(dict.fromkeys(s.get_secret_value() for s in found if s.get_secret_value()))
+
+    def own_shops(self) -> list[str]:
+        """SHOPIFY_SHOP: the stores served with the client credentials grant."""
+        return [d.strip().lower() for d in self.shopify_shop.split(",") if d.strip()]
+
+    def install_url(self, shop: str) -> str:
+        """The link that installs the app on `shop` (the authorization code grant)."""
+        base = self.public_url.rstrip("/") or "https://<HOLDFAST_PUBLIC_URL>"
+        return f"{base}/shopify/install?shop={shop}"
 
     def shops(self) -> dict[str, str]:
         """Parse `shopify_shops` into {domain: access token}."""

@@ -21,9 +21,9 @@ log = logging.getLogger(__name__)
 COMMAND = "/order-request"
 
 
-def shops(rt: Runtime) -> list[str]:
-    """The shops an internal order may be placed in."""
-    return sorted(rt.settings.shops())
+async def shops(rt: Runtime) -> list[str]:
+    """The shops an internal order may be placed in: those installed now."""
+    return await internal_orders.shops(rt)
 
 
 async def order_request(ack: AsyncAck, body: dict, respond: AsyncRespond, client: AsyncWebClient,
@@ -37,11 +37,12 @@ async def order_request(ack: AsyncAck, body: dict, respond: AsyncRespond, client
         await respond(text=message, blocks=status_blocks or None, response_type="ephemeral")
         return
     policy = internal_orders.policy_for(rt)
-    if policy is None or not shops(rt):
+    served = await shops(rt)
+    if policy is None or not served:
         view = blocks.notice("Internal orders are not set up: the policy file has no policy with `internal:`.")
     else:
         view = blocks.modal(OrderRequestMeta(policy_id=policy.id, channel=body.get("channel_id")), policy,
-                            shops=shops(rt))
+                            shops=served)
     # The trigger_id dies 3 s after the command: open the modal now; nothing else here waits on Shopify.
     await client.views_open(trigger_id=body["trigger_id"], view=view)
 
@@ -50,7 +51,7 @@ async def product_options(ack: AsyncAck, body: dict, context: Any) -> None:
     """The product picker's options: a Shopify variant search, answered within Slack's 3 s."""
     rt = runtime(context)
     state = ((body.get("view") or {}).get("state") or {}).get("values") or {}
-    shop = blocks.read(state).shop or (shops(rt)[0] if shops(rt) else None)
+    shop = blocks.read(state).shop or next(iter(await shops(rt)), None)
     nodes = await internal_orders.search(rt, shop=shop, typed=body.get("value") or "") if shop else []
     await ack(options=blocks.options(nodes))
 
@@ -65,7 +66,7 @@ async def submit(ack: AsyncAck, body: dict, view: dict, context: Any) -> None:
                                                                "`/order-request` again."))
         return
     raw = blocks.read((view.get("state") or {}).get("values") or {})
-    sub, found = internal.validate(raw, policy, shops=shops(rt), today=rt.now().date())
+    sub, found = internal.validate(raw, policy, shops=await shops(rt), today=rt.now().date())
     if sub is not None:
         known = await internal_orders.known_variants(rt, shop=sub.shop, gids=[g for g, _ in sub.lines])
         found = internal.unknown(raw.items, known) if known is not None else {}

@@ -12,7 +12,7 @@ import re
 from aiohttp import web
 
 from bot.features.privacy import payloads as privacy
-from bot.ingest import FULFILLMENT_ORDER_TOPICS, ORDER_TOPICS, PRIVACY_TOPICS, Delivery
+from bot.ingest import FULFILLMENT_ORDER_TOPICS, ORDER_TOPICS, PRIVACY_TOPICS, UNINSTALL_TOPIC, Delivery
 from bot.runtime import Runtime
 from bot.shopify.versions import HEADER as VERSION_HEADER
 from bot.shopify.versions import VersionWatch
@@ -137,8 +137,8 @@ def _bad(status: int, reason: str) -> web.Response:
 
 def register(app: web.Application, rt: Runtime) -> None:
     """Mount the Shopify webhook route."""
-    secrets = [s.get_secret_value() for s in (rt.settings.shopify_api_secret, rt.settings.shopify_api_secret_previous)
-               if s.get_secret_value()]
+    secrets = rt.settings.webhook_secrets()  # the client secret signs them all (and the legacy names)
+    client_secret = rt.settings.shopify_client_secret.get_secret_value()
     # A webhook says which API version its body was made in; another than ours is logged once, never refused.
     versions = VersionWatch(rt.settings.shopify_api_version, source="webhook")
 
@@ -169,12 +169,21 @@ def register(app: web.Application, rt: Runtime) -> None:
             return _bad(400, f"{topic} body must be an order object with an `id`")
         if topic in FULFILLMENT_ORDER_TOPICS and not _fulfillment_order_ok(payload):
             return _bad(400, f"{topic} body must carry `fulfillment_order.id` (a FulfillmentOrder gid)")
+        # app/uninstalled's body is the shop (https://shopify.dev/docs/api/webhooks/latest?reference=toml, topic
+        # app/uninstalled): it must name the shop of the header, or one stray body could switch a shop off.
+        if topic == UNINSTALL_TOPIC and not (isinstance(payload, dict) and str(
+                payload.get("myshopify_domain") or "").lower() == shop.lower()):
+            return _bad(400, f"{topic} body must be the shop object, with `myshopify_domain` = X-Shopify-Shop-Domain")
         # The compliance topics are checked like any webhook (a bad HMAC got its 401 above, as Shopify requires:
         # https://shopify.dev/docs/apps/build/compliance/privacy-law-compliance), then their bodies here.
         if topic in PRIVACY_TOPICS and (why := privacy.problem(topic, payload, shop=shop)):
             return _bad(400, why)
+        # Which app was uninstalled: during a move off a legacy admin app both secrets verify, and removing the old
+        # app must not delete the new one's tokens (bot/features/install/executors.py).
+        by_client = topic != UNINSTALL_TOPIC or not client_secret or valid_hmac(
+            body, request.headers.get("X-Shopify-Hmac-Sha256"), [client_secret])
         # Stored with its processing job, group-committed with the deliveries arriving with it (bot/ingest.py).
-        fresh = await rt.webhooks.accept(Delivery(topic, shop, webhook_id, event_id or None, payload, body))
+        fresh = await rt.webhooks.accept(Delivery(topic, shop, webhook_id, event_id or None, payload, body, by_client))
         return web.Response(body=DUPLICATE if not fresh else STORED, content_type="application/json")
 
     app.router.add_post("/shopify/webhooks", receive)

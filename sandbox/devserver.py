@@ -20,8 +20,11 @@ from sandbox.simulator import SlackSimulator
 from sandbox.slack import SlackSandbox
 
 SHOP = "demo-store.myshopify.com"
-SHOP_TOKEN = "shpat_sandbox_token"
-WEBHOOK_SECRET = "sandbox-shopify-app-secret"
+SHOP_TOKEN = "shpat_sandbox_token"  # a legacy static token (SHOPIFY_SHOPS) of the same app, for tests of that path
+# holdfast's Dev Dashboard app: its client secret fetches tokens (client credentials) and signs its webhooks.
+APP = "holdfast"
+CLIENT_ID = "sandbox-holdfast-client-id"
+CLIENT_SECRET = WEBHOOK_SECRET = "sandbox-shopify-app-secret"
 BOT_TOKEN = "xoxb-sandbox-bot-token"
 SIGNING_SECRET = "sandbox-slack-signing-secret"
 TEAM = "T0HOLDFAST"
@@ -36,11 +39,15 @@ def make_sandboxes(*, slack_rate_scale: float = 1.0) -> tuple[ShopifySandbox, Sl
     # Tokens carry exactly the access scopes holdfast declares (as a merchant grants them at install, README), so a
     # document that needs another one fails here as it would on a real shop. Standard plan: the smallest bucket.
     shopify = ShopifySandbox(scopes=ACCESS_SCOPES)
-    shopify.add_shop(SHOP, access_token=SHOP_TOKEN, webhook_secret=WEBHOOK_SECRET, plan="standard")
-    # holdfast's app (named after its token) is approved for protected customer data, level 1 and every level-2
-    # field: a custom app has them "always available" (https://shopify.dev/docs/apps/launch/protected-customer-data).
-    # A test revokes them with shopify.grant_customer_data(SHOP_TOKEN, fields=()) or customer_data.pop(SHOP_TOKEN).
-    shopify.grant_customer_data(SHOP_TOKEN)
+    shopify.add_shop(SHOP, access_token=SHOP_TOKEN, webhook_secret=WEBHOOK_SECRET, plan="standard", app=APP)
+    # The merchant's own store: the app belongs to the store's organization and is installed from the Dev
+    # Dashboard, so holdfast gets its tokens with the client credentials grant (README, "Your own store").
+    shopify.register_app(CLIENT_ID, CLIENT_SECRET, name=APP, organization_shops=[SHOP])
+    shopify.install_app(SHOP, CLIENT_ID)
+    # holdfast's app is approved for protected customer data, level 1 and every level-2 field: a custom app has them
+    # "always available" (https://shopify.dev/docs/apps/launch/protected-customer-data).
+    # A test revokes them with shopify.grant_customer_data(APP, fields=()) or customer_data.pop(APP).
+    shopify.grant_customer_data(APP)
     slack = SlackSandbox(bot_token=BOT_TOKEN, team_id=TEAM, bot_user_id="U0HOLDBOT", rate_scale=slack_rate_scale)
     for uid, name in USERS.items():
         slack.add_user(uid, name=name.split()[0].lower(), real_name=name)
@@ -244,7 +251,9 @@ def make_control_app(shopify: ShopifySandbox, slack: SlackSandbox, sim: SlackSim
                   "slack": slack.faults.random_mode.fired if slack.faults.random_mode else 0}
         return web.json_response({"orders": orders, "messages": messages, "shopify_calls": shopify_calls,
                                   "slack_calls": slack_calls, "random_faults_fired": faults,
-                                  "throttled_replies": sum(1 for c in shopify.calls if c["throttled"])})
+                                  "throttled_replies": sum(1 for c in shopify.calls if c["throttled"]),
+                                  "token_requests": Counter(f"{r['grant_type']} {r['status']}"
+                                                            for r in shopify.token_requests)})
 
     async def faults(request: web.Request) -> web.Response:
         """{"shopify": {"rate", "kinds", "delay", "seed"}, "slack": {"rate", "kinds", "methods", "seed"},
@@ -297,9 +306,10 @@ async def run(*, shopify_port: int, slack_port: int, control_port: int, bot_url:
                (await serve(make_control_app(shopify, slack, sim), control_port))[0]]
     print(f"""sandbox running: Shopify on :{shopify_port}, Slack on :{slack_port}, control API on :{control_port}.
 Point holdfast at it:
-  export SHOPIFY_API_SECRET={WEBHOOK_SECRET} SHOPIFY_SHOPS={SHOP}={SHOP_TOKEN}
+  export SHOPIFY_CLIENT_ID={CLIENT_ID} SHOPIFY_CLIENT_SECRET={CLIENT_SECRET} SHOPIFY_SHOP={SHOP}
   export HOLDFAST_SECRET_KEY={Fernet.generate_key().decode()}
   export HOLDFAST_SHOPIFY_ADMIN_URL='http://127.0.0.1:{shopify_port}/{{shop}}/admin/api/{{version}}/graphql.json'
+  export HOLDFAST_SHOPIFY_OAUTH_URL='http://127.0.0.1:{shopify_port}/{{shop}}/admin/oauth'
   export SLACK_BOT_TOKEN={BOT_TOKEN} SLACK_SIGNING_SECRET={SIGNING_SECRET}
   export HOLDFAST_SLACK_API_URL=http://127.0.0.1:{slack_port}/api/ HOLDFAST_CONFIG=holdfast.example.yml
   holdfast serve --port {bot_url.rsplit(':', 1)[-1]}

@@ -107,9 +107,11 @@ async def finish(session: AsyncSession, *, job: Job, now: datetime) -> Finished:
     return Finished(ours=row is not None, successor=bool(row[0]) if row is not None else False)
 
 
-async def fail(session: AsyncSession, *, job: Job, now: datetime, error: str, retry_at: datetime | None) -> str:
-    """Reschedule a failed job at `retry_at`, or bury it as dead when None; returns the new status."""
-    status = "pending" if retry_at is not None else "dead"
+async def fail(session: AsyncSession, *, job: Job, now: datetime, error: str, retry_at: datetime | None,
+               cancelled: bool = False) -> str:
+    """Reschedule a failed job at `retry_at`, or bury it as dead when None (as cancelled when `cancelled`: its
+    shop uninstalled the app, nothing went wrong); returns the new status."""
+    status = "cancelled" if cancelled else "pending" if retry_at is not None else "dead"
     await session.exec(
         update(Job).where(col(Job.id) == job.id, Job.status == "running", Job.attempts == job.attempts)
         .values(status=status, run_at=retry_at or now, lease_until=None, updated_at=now, last_error=error[:2000])

@@ -17,8 +17,22 @@ class Shop(SQLModel, table=True):
     # A Fernet token (storage/secrets.py), never the plaintext; kept out of repr(). Text: sealing grows a token
     # by a third plus 76 characters, and Shopify has lengthened its tokens before
     # (https://shopify.dev/changelog/length-of-the-shopify-access-token-is-increasing).
-    access_token: str = Field(sa_column=Column(Text, nullable=False), repr=False)
+    # NULL once the app is uninstalled (its tokens are revoked) or before a client-credentials shop's first grant.
+    access_token: str | None = Field(default=None, sa_column=Column(Text, nullable=True), repr=False)
     created_at: datetime
+    # How the token is obtained (bot/shopify/tokens.py): "legacy" (a static token from SHOPIFY_SHOPS),
+    # "client_credentials" (the merchant's own store) or "authorization_code" (installed through /shopify/install).
+    grant_type: str = Field(default="legacy", max_length=24, sa_column_kwargs={"server_default": "legacy"})
+    token_expires_at: datetime | None = None  # None: the token does not expire
+    refresh_token: str | None = Field(default=None, sa_column=Column(Text, nullable=True), repr=False)  # sealed
+    refresh_expires_at: datetime | None = None
+    scopes: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # as Shopify granted them
+    installed_at: datetime | None = None
+    uninstalled_at: datetime | None = None
+    # The renewal lease: one process renews a shop's token; the others wait for it in the table.
+    renew_until: datetime | None = None
+    renew_owner: str | None = Field(default=None, max_length=128)
+    token_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # the last grant refusal
 
 
 class ApprovalRequest(SQLModel, table=True):

@@ -135,3 +135,11 @@ async def waiting_holds(session: AsyncSession, *, shop: str) -> list[ApprovalReq
     """This shop's requests whose hold waits for Shopify's fulfillment orders to open."""
     query = select(ApprovalRequest).where(ApprovalRequest.shop_domain == shop, ApprovalRequest.hold_state == "waiting")
     return list((await session.exec(query.limit(500))).all())
+
+
+async def undecided(session: AsyncSession, *, shop: str) -> list[ApprovalRequest]:
+    """This shop's requests still waiting for a decision (app/uninstalled tells their approvers)."""
+    query = (select(ApprovalRequest).where(ApprovalRequest.shop_domain == shop,
+                                           col(ApprovalRequest.status).in_(("pending", "drafting")))
+             .order_by(col(ApprovalRequest.id)))
+    return list((await session.exec(query)).all())

@@ -50,6 +50,8 @@ class JobKind(StrEnum):
     # Privacy webhooks (bot/features/privacy): one delivery's work (a data request's file, a redaction)
     PRIVACY_REQUEST = "privacy.request"
 
+    APP_UNINSTALLED = "shopify.app_uninstalled"  # app/uninstalled: tokens gone, approvers told (bot/features/install)
+
 
 @dataclass(frozen=True)
 class Effect:
@@ -130,6 +132,11 @@ def privacy_key(shop: str) -> str:
     """A shop's privacy requests and their files, in the order Shopify sent them: a data request's file is read
     before a redaction that came after it erases what it would show."""
     return f"privacy:{shop}"
+
+
+def install_key(shop: str) -> str:
+    """A shop's install and uninstall, in the order Shopify sent them."""
+    return f"install:{shop}"
 
 
 def periodic_key(kind: JobKind, shop: str) -> str:

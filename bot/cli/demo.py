@@ -59,6 +59,8 @@ async def run_demo(*, verbose: bool = False) -> int:
             _say("holdfast demo: sandbox Shopify and Slack on loopback, the bot on SQLite in a temp directory.")
             _say(f"  Shopify admin API  http://127.0.0.1:{stack.shopify_port}   Slack Web API  "
                  f"http://127.0.0.1:{stack.slack_port}   bot  {stack.bot_url}")
+            _say("  Shopify token: the client credentials grant (SHOPIFY_CLIENT_ID / …_SECRET, your own store), "
+                 "fetched on first use and renewed before it expires")
             _say(f"  policies: {', '.join(p.id for p in stack.rt.policies.policies)} (holdfast.example.yml)\n")
 
             placed = []

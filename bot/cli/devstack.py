@@ -21,6 +21,8 @@ from bot.settings import Settings
 from sandbox.devserver import (
     BOT_TOKEN,
     CHANNEL,
+    CLIENT_ID,
+    CLIENT_SECRET,
     SHOP,
     SHOP_TOKEN,
     SIGNING_SECRET,
@@ -47,7 +49,7 @@ class DevStack:
 
     def __init__(self, *, database_url: str, policies: PolicySet | None = None,
                  now: Callable[[], datetime] | None = None, socket_mode: bool = False, slack_rate_scale: float = 10.0,
-                 **settings: Any):
+                 legacy_token: bool = False, **settings: Any):
         """`slack_rate_scale`: sandbox Slack's rate tiers (on, as on Slack) run this many times faster, and the bot
         paces its posts to match: 10 keeps a test that posts 25 requests to one channel at 2.5 s instead of 25 s,
         with the limits' shape (per channel, per tier, bursts) unchanged; 1.0 is Slack's own pace."""
@@ -57,6 +59,8 @@ class DevStack:
         self.now = now  # the bot's clock (timers come due when a test moves it); None: the wall clock
         self.policies = policies or load_file(ROOT / "holdfast.example.yml")
         self.overrides = settings
+        # The legacy path (SHOPIFY_SHOPS + SHOPIFY_API_SECRET): asked for, or implied by a test that sets either.
+        self.legacy_token = legacy_token or bool({"shopify_shops", "shopify_api_secret"} & set(settings))
         self.secret_key = SECRET_KEY  # HOLDFAST_SECRET_KEY: seals the stored shop token
         self.shopify, self.slack = make_sandboxes(slack_rate_scale=slack_rate_scale)
         self._runners: list[web.AppRunner] = []
@@ -80,9 +84,8 @@ class DevStack:
             slack_bot_token=BOT_TOKEN,
             slack_signing_secret=SIGNING_SECRET,
             slack_api_url=f"http://127.0.0.1:{self.slack_port}/api/",
-            shopify_api_secret=WEBHOOK_SECRET,
             shopify_admin_url=f"http://127.0.0.1:{self.shopify_port}/{{shop}}/admin/api/{{version}}/graphql.json",
-            shopify_shops=f"{SHOP}={SHOP_TOKEN}",
+            shopify_oauth_url=f"http://127.0.0.1:{self.shopify_port}/{{shop}}/admin/oauth",
             secret_key=self.secret_key,
             shopify_timeout_s=2.0,
             slack_timeout_s=2,
@@ -94,6 +97,10 @@ class DevStack:
             # pace at its rate, as holdfast does against Slack by default.
             slack_post_rate=SLACK_POST_RATE * self.slack_rate_scale,
         )
+        if self.legacy_token:  # an admin-created custom app of before 2026: its static token and API secret
+            values.update(shopify_shops=f"{SHOP}={SHOP_TOKEN}", shopify_api_secret=WEBHOOK_SECRET)
+        else:  # the merchant's own store on the client credentials grant (the README's first install path)
+            values.update(shopify_client_id=CLIENT_ID, shopify_client_secret=CLIENT_SECRET, shopify_shop=SHOP)
         if self.socket_mode:
             values["slack_app_token"] = self.slack.app_token
         values.update(self.overrides)

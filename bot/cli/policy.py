@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -30,6 +31,34 @@ def _progress(done: int, started: float, final: bool = False) -> None:
     print(f"  {done:,} orders checked ({rate:,.0f}/s)", end=end, file=sys.stderr, flush=True)
 
 
+@contextlib.asynccontextmanager
+async def _token_source(settings: Settings, shop: str, http: Any) -> AsyncIterator[Any]:
+    """The shop's token as `serve` gets it: a legacy SHOPIFY_SHOPS token, or the shop table's (renewed there)."""
+    from bot.app import keyring
+    from bot.shopify.client import StaticToken
+    from bot.shopify.tokens import Tokens
+    from storage import shops
+    from storage.db import is_sqlite, make_engine, make_sessionmaker, migrate, transaction
+
+    if token := settings.shops().get(shop):
+        yield StaticToken(token)
+        return
+    engine = make_engine(settings.database_url)
+    try:
+        if is_sqlite(engine):
+            await migrate(engine)
+        sessions = make_sessionmaker(engine)
+        if shop in settings.own_shops():
+            async with transaction(sessions) as session:
+                await shops.ensure_shop(session, domain=shop, grant_type=shops.CLIENT_CREDENTIALS, now=datetime.now(UTC))
+        yield Tokens(sessions=sessions, keys=keyring(settings), http=lambda: http,
+                     oauth_url=settings.shopify_oauth_url.rstrip("/"), client_id=settings.shopify_client_id,
+                     client_secret=settings.shopify_client_secret.get_secret_value(), install_url=settings.install_url,
+                     renew_margin_s=settings.shopify_token_renew_margin_s, timeout_s=settings.shopify_timeout_s)
+    finally:
+        await engine.dispose()
+
+
 async def fetch_orders(settings: Settings, shop: str, since: datetime,
                        enrichment: bool = False) -> AsyncIterator[Any]:
     """Orders created since `since`, page by page through the GraphQL client (throttle-aware). With `enrichment`
@@ -40,13 +69,10 @@ async def fetch_orders(settings: Settings, shop: str, since: datetime,
     from bot.shopify import documents as gql
     from bot.shopify.client import ShopifyClient
 
-    token = settings.shops().get(shop)
-    if not token:
-        raise PolicyError([f"shop {shop} is not in SHOPIFY_SHOPS; add {shop}=shpat_… there"])
     url = settings.shopify_admin_url.format(shop=shop, version=settings.shopify_api_version)
     query = f"created_at:>='{since.isoformat(timespec='seconds')}'"
-    async with aiohttp.ClientSession() as http:
-        client = ShopifyClient(http, shop=shop, token=token, url=url, timeout_s=settings.shopify_timeout_s)
+    async with aiohttp.ClientSession() as http, _token_source(settings, shop, http) as tokens:
+        client = ShopifyClient(http, shop=shop, tokens=tokens, url=url, timeout_s=settings.shopify_timeout_s)
         after = None
         while True:
             result = await client.execute(gql.RECONCILE_ORDERS, {"first": PAGE, "after": after, "query": query},
@@ -111,9 +137,9 @@ def cmd_policy_test(args: argparse.Namespace, settings: Settings) -> int:
 
 def _collect(settings: Settings, args: argparse.Namespace, enrichment: bool) -> Iterator[Any]:
     # The GraphQL pages are fetched in a private event loop, one page at a time, so memory stays bounded.
-    shop = args.shop or next(iter(settings.shops()), None)
+    shop = args.shop or next(iter([*settings.own_shops(), *settings.shops()]), None)
     if not shop:
-        raise PolicyError(["no shop configured: set SHOPIFY_SHOPS or pass --shop"])
+        raise PolicyError(["no shop configured: set SHOPIFY_SHOP (your own store) or pass --shop"])
     since = datetime.now(UTC) - parse_duration(args.since)
     loop = asyncio.new_event_loop()
     agen = fetch_orders(settings, shop, since, enrichment)
@@ -161,7 +187,7 @@ def add_parsers(sub, settings_of) -> None:
     t.add_argument("--config", help="policy file (default: HOLDFAST_CONFIG or holdfast.yml)")
     t.add_argument("--orders", help="a JSON file: one order, a JSON array, or JSON lines (webhook payloads)")
     t.add_argument("--from-shop", action="store_true", help="fetch orders from the configured shop instead")
-    t.add_argument("--shop", help="which configured shop (default: the first in SHOPIFY_SHOPS)")
+    t.add_argument("--shop", help="which shop (default: the first in SHOPIFY_SHOP, else in SHOPIFY_SHOPS)")
     t.add_argument("--since", default="30d", help="with --from-shop: how far back (e.g. 7d, 30d)")
     t.add_argument("--json", action="store_true", help="one JSON object per order, then a summary object")
     t.set_defaults(func=lambda args: cmd_policy_test(args, settings_of(args)))

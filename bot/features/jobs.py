@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.features.flood.jobs import JOBS as FLOOD
 from bot.features.home.jobs import JOBS as HOME
+from bot.features.install.jobs import JOBS as INSTALL
 from bot.features.internal_orders.jobs import JOBS as INTERNAL_ORDERS
 from bot.features.privacy.jobs import JOBS as PRIVACY
 from bot.features.reconcile.jobs import JOBS as RECONCILE
@@ -14,7 +15,8 @@ from bot.features.upkeep.jobs import JOBS as UPKEEP
 from bot.jobs.registry import Registry
 
 FEATURES = {"requests": REQUESTS, "timers": TIMERS, "internal_orders": INTERNAL_ORDERS, "flood": FLOOD,
-            "reporting": REPORTING, "home": HOME, "reconcile": RECONCILE, "upkeep": UPKEEP, "privacy": PRIVACY}
+            "reporting": REPORTING, "home": HOME, "reconcile": RECONCILE, "upkeep": UPKEEP, "privacy": PRIVACY,
+            "install": INSTALL}
 
 
 def registry() -> Registry:

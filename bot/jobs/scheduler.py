@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -18,11 +18,11 @@ from bot.approvals.effects import DIGEST_KEY, JobKind, periodic_key
 from bot.approvals.timers import EPOCH, period_start
 from bot.runtime import Runtime
 from bot.settings import Settings
-from storage import periodic
+from storage import periodic, shops
 from storage.db import transaction
 
 log = logging.getLogger(__name__)
-Enqueue = Callable[[Runtime, AsyncSession, datetime], None]
+Enqueue = Callable[[Runtime, AsyncSession, datetime], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -45,14 +45,16 @@ class Periodic:
 
 
 def _per_shop(kind: JobKind) -> Enqueue:
-    def enqueue(rt: Runtime, session: AsyncSession, period: datetime) -> None:
-        for shop in rt.settings.shops():
+    async def enqueue(rt: Runtime, session: AsyncSession, period: datetime) -> None:
+        # The shops installed now, and own stores that may have been installed again (their passes end cancelled,
+        # without a call, until shopify_uninstalled_retry_s has passed; then a token request tells).
+        for shop in await shops.periodic_shops(session):
             # One key per shop: two passes over the same shop never run at once.
             rt.enqueue(session, kind, key=periodic_key(kind, shop), payload={"shop": shop, "period": period.isoformat()})
     return enqueue
 
 
-def _digest(rt: Runtime, session: AsyncSession, period: datetime) -> None:
+async def _digest(rt: Runtime, session: AsyncSession, period: datetime) -> None:
     rt.enqueue(session, JobKind.DIGEST, key=DIGEST_KEY, payload={"period": period.isoformat()})
 
 
@@ -81,7 +83,7 @@ async def run_period(rt: Runtime, spec: Periodic, *, owner: str | None = None) -
     try:
         async with transaction(rt.sessions) as session:
             await periodic.claim(session, name=spec.name, period_start=start, owner=owner or instance_name(), now=now)
-            spec.enqueue(rt, session, start)
+            await spec.enqueue(rt, session, start)
     except IntegrityError:
         return False  # the unique (name, period_start) row says another instance ran this period
     log.info("periodic %s: period %s enqueued", spec.name, start.isoformat())

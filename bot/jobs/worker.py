@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.jobs.errors import GiveUp, RetryLater
 from bot.jobs.registry import Registry
-from bot.shopify.client import ShopifyError, ShopifyTransientError
+from bot.shopify.client import ShopifyError, ShopifyTransientError, ShopUninstalled
 from bot.shopify.throttle import backoff
 from storage import audit, jobs
 from storage.db import autocommit, transaction
@@ -223,6 +223,12 @@ class Worker:
     async def _failed(self, job: Job, exc: Exception) -> None:
         retryable, retry_after, message = classify(exc)
         now = self.rt.now()
+        if isinstance(exc, ShopUninstalled):  # not a failure: the merchant removed the app (one line, no dead job)
+            log.info("job %s %s cancelled: %s", job.id, job.kind, message)
+            async with transaction(self.rt.sessions, background=True) as session:
+                await jobs.fail(session, job=job, now=now, error=message, retry_at=None, cancelled=True)
+            self.wake()
+            return
         dead = not retryable or job.attempts >= job.max_attempts
         log.warning("job %s %s attempt %s failed: %s%s", job.id, job.kind, job.attempts, message,
                     " (dead)" if dead else "")

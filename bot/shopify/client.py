@@ -10,7 +10,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 
@@ -29,6 +29,52 @@ class ShopifyError(Exception):
 
 class ShopifyTransientError(ShopifyError):
     """5xx, timeout or THROTTLED after our own retries: the job should try again later."""
+
+
+class ShopifyAuthError(ShopifyError):
+    """Shopify refused the shop's credentials, a freshly granted token included: the operator must act."""
+
+
+class ShopUninstalled(ShopifyError):
+    """The app is not installed on the shop (app/uninstalled): its jobs stop, without calling Shopify."""
+
+
+class TokenSource(Protocol):
+    """Where a client gets its shop's token (bot/shopify/tokens.py), and a new one after a 401."""
+
+    async def get(self, shop: str) -> str: ...
+
+    async def fresh(self, shop: str, stale: str) -> str: ...
+
+
+class StaticToken:
+    """One fixed token (`holdfast check --online`, tests): a 401 is final."""
+
+    def __init__(self, token: str):
+        self._token = token
+
+    def __repr__(self) -> str:
+        return "StaticToken(…)"
+
+    async def get(self, shop: str) -> str:
+        return self._token
+
+    async def fresh(self, shop: str, stale: str) -> str:
+        raise ShopifyAuthError(f"{shop}: HTTP 401 from Shopify (check the access token and scopes)")
+
+
+class _LoadedToken(StaticToken):
+    """A token looked up by a function (the older `token_for` form); a 401 is final."""
+
+    def __init__(self, token_for: Callable[[str], Awaitable[str | None]]):
+        super().__init__("")
+        self._token_for = token_for
+
+    async def get(self, shop: str) -> str:
+        token = await self._token_for(shop)
+        if not token:
+            raise ShopifyError(f"{shop}: no access token configured")
+        return token
 
 
 @dataclass
@@ -55,8 +101,9 @@ class ShopifyClient:
         session: aiohttp.ClientSession,
         *,
         shop: str,
-        token: str,
         url: str,
+        token: str | None = None,
+        tokens: TokenSource | None = None,
         timeout_s: float = 10.0,
         max_tries: int = 5,
         clock: Callable[[], float] = time.monotonic,
@@ -65,7 +112,7 @@ class ShopifyClient:
         self.shop = shop
         self._versions = versions  # warns when a reply names another API version than the pinned one
         self._session = session
-        self._token = token
+        self._tokens = tokens if tokens is not None else StaticToken(token or "")
         self._url = url
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._max_tries = max_tries
@@ -131,8 +178,8 @@ class ShopifyClient:
         self._learned.set()
         return bucket
 
-    async def _post(self, body: dict[str, Any]) -> tuple[int, Any]:
-        headers = {"X-Shopify-Access-Token": self._token, "Content-Type": "application/json"}
+    async def _post(self, body: dict[str, Any], token: str) -> tuple[int, Any]:
+        headers = {"X-Shopify-Access-Token": token, "Content-Type": "application/json"}
         async with self._session.post(self._url, json=body, headers=headers, timeout=self._timeout) as resp:
             if self._versions is not None:
                 self._versions.see(resp.headers.get(VERSION_HEADER), self.shop)
@@ -177,11 +224,16 @@ class ShopifyClient:
     async def _attempts(self, document: str, variables: dict[str, Any], *, name: str, retry_unknown: bool,
                         background: bool) -> Result:
         last = "no attempt"
-        for attempt in range(1, self._max_tries + 1):
+        token = await self._tokens.get(self.shop)  # raises ShopUninstalled before any call for an uninstalled shop
+        renewed = False
+        attempt = 0
+        while attempt < self._max_tries:
+            attempt += 1
             cost = self._costs.get(name, DEFAULT_COST)
             await self._reserve(cost, background=background)
             try:
-                status, reply = await self._post({"query": document, "variables": variables, "operationName": name})
+                status, reply = await self._post({"query": document, "variables": variables, "operationName": name},
+                                                 token)
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
                 self._observe({}, cost)
                 last = f"{type(exc).__name__}: {exc}".strip(": ")
@@ -191,7 +243,18 @@ class ShopifyClient:
                 continue
             extensions = (reply or {}).get("extensions") or {} if isinstance(reply, dict) else {}
             self._observe(extensions, cost)
-            if status in (401, 403, 404):
+            if status == 401 and not renewed:
+                # An expired or revoked token: a 401 comes before Shopify runs anything, so one retry with a new
+                # token is safe for a mutation too; it spends no attempt.
+                self._learned.set()
+                token, renewed = await self._tokens.fresh(self.shop, token), True
+                attempt -= 1
+                continue
+            if status == 401:
+                self._learned.set()
+                raise ShopifyAuthError(f"{self.shop}: Shopify refused a freshly issued token (HTTP 401): the app was "
+                                       "probably uninstalled from the shop or its access revoked; install it again")
+            if status in (403, 404):
                 self._learned.set()
                 raise ShopifyError(f"{self.shop}: HTTP {status} from Shopify (check the access token and scopes)")
             if status == 429 or status >= 500 or not isinstance(reply, dict):
@@ -237,7 +300,7 @@ def _only_protected_data(errors: Any, data: Any) -> bool:
 
 
 class ShopifyClients:
-    """One client per shop, sharing an aiohttp session; tokens come from a loader (the shop table)."""
+    """One client per shop, sharing an aiohttp session and the token source (bot/shopify/tokens.py)."""
 
     def __init__(
         self,
@@ -245,14 +308,16 @@ class ShopifyClients:
         *,
         url_template: str,
         api_version: str,
-        token_for: Callable[[str], Awaitable[str | None]],
+        tokens: TokenSource | None = None,
+        token_for: Callable[[str], Awaitable[str | None]] | None = None,
         timeout_s: float = 10.0,
     ):
         self.session = session  # set by the composition root once the event loop runs
         self._template = url_template
         self._version = api_version
         self._versions = VersionWatch(api_version, source="Admin API reply")
-        self._token_for = token_for
+        assert tokens is not None or token_for is not None, "tokens= or token_for="
+        self.tokens: TokenSource = tokens if tokens is not None else _LoadedToken(token_for)  # type: ignore[arg-type]
         self._timeout_s = timeout_s
         self._clients: dict[str, ShopifyClient] = {}
 
@@ -262,12 +327,11 @@ class ShopifyClients:
         if client is None:
             if self.session is None:
                 raise ShopifyError("the HTTP session is not started")
-            token = await self._token_for(shop)
-            if not token:
-                raise ShopifyError(f"{shop}: no access token configured (set SHOPIFY_SHOPS)")
+            await self.tokens.get(shop)  # a shop with no token fails here, before a client exists for it
             url = self._template.format(shop=shop, version=self._version)
             # setdefault: callers that raced through the token lookup must share one client, or each would
             # keep its own idea of the shop's cost bucket and together overspend it.
-            client = self._clients.setdefault(shop, ShopifyClient(self.session, shop=shop, token=token, url=url,
-                                                                  timeout_s=self._timeout_s, versions=self._versions))
+            client = self._clients.setdefault(shop, ShopifyClient(self.session, shop=shop, tokens=self.tokens,
+                                                                  url=url, timeout_s=self._timeout_s,
+                                                                  versions=self._versions))
         return client

@@ -185,7 +185,7 @@ def test_bot_reads_as_wiring_core_features_and_cli(folder):
 def test_every_feature_declares_its_job_kinds_in_one_place():
     features = sorted(p.name for p in (ROOT / "bot" / "features").iterdir()
                       if p.is_dir() and (p / "__init__.py").exists())
-    assert features == ["flood", "home", "internal_orders", "privacy", "reconcile", "reporting", "requests", "timers",
+    assert features == ["flood", "home", "install", "internal_orders", "privacy", "reconcile", "reporting", "requests", "timers",
                         "upkeep"]
     for feature in features:
         assert (ROOT / "bot" / "features" / feature / "jobs.py").exists(), f"{feature} has no jobs.py"

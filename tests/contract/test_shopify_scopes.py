@@ -1,4 +1,4 @@
-"""holdfast's Shopify access scopes (bot/shopify/scopes.py) are exactly those its GraphQL documents need.
+"""holdfast's Shopify access scopes (shopify.app.toml, read by bot/shopify/scopes.py) are exactly those its GraphQL documents need.
 
 What a document needs comes from Shopify's own table (../shared/shopify/admin-2026-10.scopes.json): every type and
 field a document touches (its fields, fragments included, and the types they return) may require access, and the
@@ -35,13 +35,13 @@ def test_declared_scopes_grant_everything_every_document_touches(required) -> No
     have = effective(ACCESS_SCOPES)
     missing = sorted(f"{name}: {where} needs one of {sorted(alts)}" for name, reqs in required.items()
                      for where, alts in reqs.items() if have.isdisjoint(alts))
-    assert not missing, "declare the scope in bot/shopify/scopes.py (and the README):\n" + "\n".join(missing)
+    assert not missing, "declare the scope in shopify.app.toml ([access_scopes]), its reason in bot/shopify/scopes.py WHY (and the README):\n" + "\n".join(missing)
 
 
 def test_every_declared_scope_is_needed_by_some_document(required) -> None:
     wanted = {s for reqs in required.values() for alts in reqs.values() for s in alts}
     unused = [s for s in ACCESS_SCOPES if s not in wanted and "read_" + s.removeprefix("write_") not in wanted]
-    assert not unused, f"no document needs {unused}: drop them from bot/shopify/scopes.py"
+    assert not unused, f"no document needs {unused}: drop them from shopify.app.toml and bot/shopify/scopes.py"
     implied = [s for s in ACCESS_SCOPES
                if s.startswith("read_") and "write_" + s.removeprefix("read_") in ACCESS_SCOPES]
     assert not implied, f"{implied}: the write scope declared beside each already grants it"

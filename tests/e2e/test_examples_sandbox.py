@@ -7,7 +7,8 @@ import asyncio
 
 import pytest
 
-from bot.cli.devstack import CHANNEL, SHOP, SHOP_TOKEN
+from bot.cli.devstack import CHANNEL, SHOP
+from sandbox.devserver import APP
 
 MUG = {"title": "Mug", "sku": "MUG-1", "quantity": 1, "price": "12.00"}
 
@@ -70,7 +71,7 @@ async def test_every_example_policy_flags_its_order_in_the_sandbox(stack):
 
 async def test_redacted_names_and_emails_do_not_break_flagging(stack):
     # An admin-created custom app's level-2 access "varies by plan": name and email may come back null.
-    stack.shopify.grant_customer_data(SHOP_TOKEN, fields=("phone", "address"))
+    stack.shopify.grant_customer_data(APP, fields=("phone", "address"))
     order = await stack.place_order(line_items=[MUG], customer=customer("sam@holdfast.example", tags=["staff"]))
     await stack.settle()
     body = stack.shopify.webhook_deliveries[-1].body

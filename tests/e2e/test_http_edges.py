@@ -4,7 +4,8 @@ import json
 
 import aiohttp
 
-from bot.cli.devstack import SHOP, WEBHOOK_SECRET
+from bot.cli.devstack import SHOP
+from sandbox.devserver import WEBHOOK_SECRET
 from sandbox.shopify import API_VERSION
 from sandbox.webhooks import shopify_webhook_headers
 

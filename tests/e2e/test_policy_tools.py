@@ -11,7 +11,8 @@ from cryptography.fernet import Fernet
 
 from bot.approvals.policies import load_text
 from bot.policy_file import load_file
-from bot.cli.devstack import SHOP, SHOP_TOKEN
+from bot.cli.devstack import SHOP
+from sandbox.devserver import SHOP_TOKEN
 from tests.e2e.test_processes import ROOT, free_port, poll, run, wait_http
 
 EXAMPLE = ROOT / "holdfast.example.yml"

@@ -5,7 +5,7 @@ import asyncio
 from bot.app import build_runtime
 from bot.policy_file import load_file
 from bot.cli.devstack import CHANNEL, ROOT, SHOP, DevStack
-from sandbox.devserver import SHOP_TOKEN
+from sandbox.devserver import APP
 from bot.jobs import scheduler
 from bot.features.reconcile.service import reconcile_shop
 from storage import periodic
@@ -69,7 +69,7 @@ async def test_approved_request_whose_release_did_not_land_is_requeued(database_
         await stack.click(req, "request-approve", "U0ANA")
         await stack.settle()
         fo = stack.shopify.orders[order.gid].fulfillment_orders[0]
-        ours = stack.shopify.shops[SHOP].tokens[SHOP_TOKEN]  # holdfast's own app in the sandbox
+        ours = APP  # holdfast's own app in the sandbox
         stack.shopify.add_foreign_hold(fo.gid, handle="holdfast-approval", app=ours)  # as if it never left
         report = await reconcile_shop(stack.rt, SHOP)
         await stack.settle()
@@ -117,8 +117,8 @@ async def test_webhook_check_recreates_missing_subscriptions_once(database_url):
                                                   if s.name == "webhook-check"))
         await stack.settle()
         subs = sorted(s.topic for s in stack.shopify.webhook_subscriptions.values())
-        assert subs == ["FULFILLMENT_ORDERS_ORDER_ROUTING_COMPLETE", "FULFILLMENT_ORDERS_SCHEDULED_FULFILLMENT_ORDER_READY",
-                        "ORDERS_CREATE", "ORDERS_UPDATED"]
+        assert subs == ["APP_UNINSTALLED", "FULFILLMENT_ORDERS_ORDER_ROUTING_COMPLETE",
+                        "FULFILLMENT_ORDERS_SCHEDULED_FULFILLMENT_ORDER_READY", "ORDERS_CREATE", "ORDERS_UPDATED"]
         stack.shopify.webhook_subscriptions.pop(next(k for k, s in stack.shopify.webhook_subscriptions.items()
                                                      if s.topic == "ORDERS_UPDATED"))
         from storage.models import Job

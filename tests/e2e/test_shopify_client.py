@@ -68,7 +68,7 @@ class SlowRefundingShopify(ShopifyClient):
     """Shopify's replies as seen on the wire (no server): each order read requests 103 points, actually costs
     4, and its reply (after 50 ms) reports the bucket with the unused points refunded."""
 
-    async def _post(self, body):
+    async def _post(self, body, token):
         await asyncio.sleep(0.05)
         return 200, {"data": {"order": {"id": "gid://shopify/Order/1"}}, "extensions": {"cost": {
             "requestedQueryCost": 103, "actualQueryCost": 4,

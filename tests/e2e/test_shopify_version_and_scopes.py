@@ -10,7 +10,9 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from bot.cli.devstack import SHOP, SHOP_TOKEN, WEBHOOK_SECRET
+from bot.cli.devstack import SHOP
+from sandbox.devserver import WEBHOOK_SECRET
+from sandbox.devserver import APP, SHOP_TOKEN
 from bot.settings import Settings
 from bot.shopify import documents as gql
 from bot.shopify.client import ShopifyClient, ShopifyClients, ShopifyError
@@ -82,7 +84,7 @@ async def test_a_webhook_in_another_version_is_accepted_and_warned_about_once(st
 
 def test_the_dev_shop_grants_exactly_the_declared_scopes() -> None:
     shopify, _ = make_sandboxes()
-    assert shopify.granted(SHOP, SHOP_TOKEN) == set(ACCESS_SCOPES)
+    assert shopify.granted(SHOP, APP) == set(ACCESS_SCOPES)
 
 
 # The scopes the README listed before API 2026-10 (without read_customers).

@@ -15,7 +15,7 @@ import aiohttp
 from cryptography.fernet import Fernet
 from sqlalchemy import text
 
-from sandbox.devserver import BOT_TOKEN, SHOP, SHOP_TOKEN, SIGNING_SECRET, WEBHOOK_SECRET
+from sandbox.devserver import BOT_TOKEN, CLIENT_ID, CLIENT_SECRET, SHOP, SHOP_TOKEN, SIGNING_SECRET, WEBHOOK_SECRET
 from storage.db import make_engine
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,10 +49,12 @@ class Procs:
         self.control = f"http://127.0.0.1:{self.ports['control']}"
         self.env = {
             **os.environ, "DATABASE_URL": database_url, "HOLDFAST_CONFIG": str(ROOT / "holdfast.example.yml"),
-            "SHOPIFY_API_SECRET": WEBHOOK_SECRET, "SHOPIFY_SHOPS": f"{SHOP}={SHOP_TOKEN}",
+            # The own-store path: every process shares the one client-credentials token in the shop table.
+            "SHOPIFY_CLIENT_ID": CLIENT_ID, "SHOPIFY_CLIENT_SECRET": CLIENT_SECRET, "SHOPIFY_SHOP": SHOP,
             "HOLDFAST_SECRET_KEY": Fernet.generate_key().decode(),  # seals the stored token; one for all processes
             "HOLDFAST_SHOPIFY_ADMIN_URL":
                 f"http://127.0.0.1:{self.ports['shopify']}/{{shop}}/admin/api/{{version}}/graphql.json",
+            "HOLDFAST_SHOPIFY_OAUTH_URL": f"http://127.0.0.1:{self.ports['shopify']}/{{shop}}/admin/oauth",
             "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "HOLDFAST_SLACK_API_URL": f"http://127.0.0.1:{self.ports['slack']}/api/", **FAST, **env,
         }

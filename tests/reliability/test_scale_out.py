@@ -58,6 +58,8 @@ async def test_two_web_two_workers_nothing_twice(postgres_only, procs):
         assert set(order["release_calls"].values()) == {1}, order["name"]
         assert all(fo["status"] == "OPEN" for fo in order["fulfillment_orders"])
     assert calls.get("fulfillmentOrderHold 200", 0) == sum(len(o["fulfillment_orders"]) for o in state["orders"])
+    # Four processes, one client-credentials token: it is fetched once and shared through the shop table.
+    assert state["token_requests"] == {"client_credentials 200": 1}
     assert per_kind.get("slack.post_request") == ORDERS
     messages = [m for m in state["messages"] if not m["thread_ts"] and m["request_id"] is not None]
     assert sorted(m["request_id"] for m in messages) == sorted({m["request_id"] for m in messages})

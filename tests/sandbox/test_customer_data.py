@@ -10,7 +10,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from sandbox.devserver import SHOP as DEV_SHOP
-from sandbox.devserver import SHOP_TOKEN, make_sandboxes
+from sandbox.devserver import APP, make_sandboxes
 from sandbox.shopify import API_VERSION, ShopifySandbox
 from sandbox.shopify.customer_data import SUBSCRIBE_REFUSED
 
@@ -26,12 +26,6 @@ async def sb():
     sandbox.add_shop(SHOP, access_token=TOKEN)
     yield sandbox
     await sandbox.close()
-
-
-@pytest.fixture
-async def client(sb: ShopifySandbox):
-    async with TestClient(TestServer(sb.make_app())) as c:
-        yield c
 
 
 def order(sb: ShopifySandbox):
@@ -121,7 +115,7 @@ async def test_webhooks_null_the_unapproved_fields_and_keep_the_shape(sb: Shopif
 
 def test_holdfasts_app_is_approved_in_the_dev_sandboxes_and_others_are_not() -> None:
     shopify, _ = make_sandboxes()
-    assert shopify.customer_data_for(SHOP_TOKEN).allows("email")
+    assert shopify.customer_data_for(APP).allows("email")
     shopify.add_access_token(DEV_SHOP, "shpat_other", app="other-app")
     assert not shopify.customer_data_for("other-app").level1
     with pytest.raises(ValueError):

@@ -121,7 +121,7 @@ def test_repr_of_the_settings_and_of_a_shop_row_shows_no_token(monkeypatch):
 # --- in the database ----------------------------------------------------------------------------------------
 
 async def test_the_column_holds_ciphertext_and_the_bot_still_holds_orders(database_url):
-    async with DevStack(database_url=database_url) as stack:
+    async with DevStack(database_url=database_url, legacy_token=True) as stack:
         stored = (await raw_tokens(database_url))[SHOP]
         assert stored.startswith("gAAAAA") and SHOP_TOKEN not in stored
         assert Fernet(stack.secret_key).decrypt(stored.encode()).decode() == SHOP_TOKEN
@@ -133,13 +133,13 @@ async def test_a_plaintext_row_of_an_older_holdfast_is_sealed_at_the_next_start(
     await migrate(engine, "0006")  # the schema before tokens were sealed, with the row an older holdfast wrote
     await engine.dispose()
     await write_raw(database_url, SHOP, SHOP_TOKEN)
-    async with DevStack(database_url=database_url) as stack:  # migrates to head, then seals the configured shop
+    async with DevStack(database_url=database_url, legacy_token=True) as stack:  # migrates to head, then seals the configured shop
         assert (await raw_tokens(database_url))[SHOP].startswith("gAAAAA")
         await held(stack)
 
 
 async def test_key_rotation_keeps_old_rows_readable_and_rotate_secrets_reseals_them(database_url):
-    async with DevStack(database_url=database_url) as stack:
+    async with DevStack(database_url=database_url, legacy_token=True) as stack:
         old, new = stack.secret_key, key()  # the configured shop is sealed with `old`
         await write_raw(database_url, OTHER, Keyring(current=old).seal("shpat_other"))
         before = await raw_tokens(database_url)
@@ -169,7 +169,7 @@ async def test_key_rotation_keeps_old_rows_readable_and_rotate_secrets_reseals_t
 
 
 async def test_a_token_under_an_unknown_key_fails_its_job_with_one_sentence(database_url):
-    async with DevStack(database_url=database_url) as stack:
+    async with DevStack(database_url=database_url, legacy_token=True) as stack:
         await write_raw(database_url, OTHER, Keyring(current=key()).seal("shpat_other"))
         with pytest.raises(ShopifyError) as caught:
             await stack.rt.shopify.get(OTHER)
@@ -248,7 +248,7 @@ async def test_rotate_secrets_command(database_url):
 
 async def test_an_approval_still_releases_after_a_rotation(database_url):
     """The whole flow across a key change: hold under one key, release under the next."""
-    async with DevStack(database_url=database_url) as stack:
+    async with DevStack(database_url=database_url, legacy_token=True) as stack:
         order = await stack.place_order(**STAFF)
         await stack.settle()
         old = stack.secret_key

@@ -176,7 +176,7 @@ async def test_shopify_hmac_vectors_from_shopifys_libraries(database_url, index)
     secrets = dict(shopify_api_secret="secret", shopify_api_secret_previous=v["secret"]) if rotation \
         else dict(shopify_api_secret=v["secret"])
     body = v["body"].encode()
-    headers = {"X-Shopify-Topic": "app/uninstalled", "X-Shopify-Shop-Domain": SHOP,
+    headers = {"X-Shopify-Topic": "shop/update", "X-Shopify-Shop-Domain": SHOP,  # stored, nothing to act on
                "X-Shopify-Webhook-Id": str(uuid.uuid4()), "Content-Type": "application/json",
                "X-Shopify-Hmac-Sha256": v["expected_hmac_base64"]}
     async with DevStack(database_url=database_url, **secrets) as stack:

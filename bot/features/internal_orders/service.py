@@ -17,6 +17,7 @@ from bot.runtime import Runtime
 from bot.shopify import documents as gql
 from storage import audit, requests
 from storage import internal as store
+from storage import shops as stored_shops
 from storage.db import transaction
 from storage.models import ApprovalRequest
 
@@ -24,6 +25,12 @@ log = logging.getLogger(__name__)
 SEARCH_TIMEOUT_S = 2.0  # Slack waits 3 s for options; leave room for the round trip
 LOOKUP_TIMEOUT_S = 1.0  # the submission's variant check; the draft job catches what this misses
 PLACEHOLDER = "holdfast:draft-pending:"  # order_gid until Shopify has made the draft
+
+
+async def shops(rt: Runtime) -> list[str]:
+    """The shops an internal order may be placed in: those the app is installed on now."""
+    async with rt.sessions() as session:
+        return await stored_shops.served_shops(session)
 
 
 def policy_for(rt: Runtime) -> Policy | None:

@@ -11,8 +11,9 @@ from bot.features.requests.slack_effects import call, post_once
 from bot.jobs.errors import GiveUp
 from bot.jobs.registry import Apply
 from bot.runtime import Runtime
+from bot.shopify import app_config
 from bot.shopify import documents as gql
-from storage import audit, tracking
+from storage import audit, shops, tracking
 from storage.db import transaction
 from storage.models import Job
 
@@ -67,7 +68,12 @@ async def check_webhooks(rt: Runtime, job: Job) -> Apply | None:
         if not page.get("hasNextPage"):
             break
         cursor = page.get("endCursor")
-    missing = [t for t in rt.settings.webhook_topic_list() if t not in have]
+    # A shop installed through /shopify/install gets the app configuration's app-scoped subscriptions
+    # (shopify.app.toml): a shop-scoped copy of one would deliver every event twice.
+    async with rt.sessions() as session:
+        grant = await shops.grant_type(session, domain=shop)
+    declared = app_config.load().topic_enums() if grant == shops.AUTHORIZATION_CODE else frozenset()
+    missing = [t for t in rt.settings.webhook_topic_list() if t not in have and t not in declared]
     for topic in missing:
         result = await client.execute(gql.WEBHOOK_SUBSCRIPTION_CREATE,
                                       {"topic": topic, "sub": {"uri": callback, "format": "JSON"}},
