@@ -44,8 +44,8 @@ def register(app: web.Application, rt: Runtime) -> None:
             return refusal
         shop = service.valid_shop(request.query.get("shop"))
         if shop is None:
-            return page("Not a Shopify store", ["Open this link with ?shop=your-store.myshopify.com (letters, "
-                                                "digits and hyphens, then .myshopify.com)."], 400)
+            return page("Not a Shopify store", [("Open this link with ?shop=your-store.myshopify.com (letters, "
+                                                 "digits and hyphens, then .myshopify.com).")], 400)
         start = service.start(settings, shop=shop, now=rt.now())
         response = web.HTTPFound(start.authorize_url)
         # Lax: the cookie comes back on Shopify's top-level redirect to the callback, not on cross-site posts.
@@ -68,9 +68,9 @@ def register(app: web.Application, rt: Runtime) -> None:
             log.warning("install of %s failed: %s", shop, exc)
             return page("Install failed", [str(exc)], exc.status)
         lines = [f"holdfast is {'installed again' if done.reinstalled else 'installed'} on {shop}.",
-                 "Orders are now checked against the policies; a flagged order is held and its approvers are asked "
-                 "in Slack. Webhooks come from the app's configuration (shopify.app.toml), so there is nothing "
-                 "to set up in the Shopify admin.",
+                 ("Orders are now checked against the policies; a flagged order is held and its approvers are "
+                  "asked in Slack. Webhooks come from the app's configuration (shopify.app.toml), so there is "
+                  "nothing to set up in the Shopify admin."),
                  "You can close this page."]
         if done.missing_scopes:
             lines.insert(1, f"Shopify did not grant {', '.join(done.missing_scopes)}: some steps will fail until "

@@ -10,71 +10,31 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import aiohttp
 
+from bot.shopify.errors import ShopifyAuthError, ShopifyError, ShopifyTransientError, ShopUninstalled
 from bot.shopify.throttle import Bucket, backoff, from_extensions, requested_cost
+from bot.shopify.token_source import LoadedToken, StaticToken, TokenSource
 from bot.shopify.versions import HEADER as VERSION_HEADER
 from bot.shopify.versions import VersionWatch
+
+__all__ = [
+    "Result",
+    "ShopUninstalled",
+    "ShopifyAuthError",
+    "ShopifyClient",
+    "ShopifyClients",
+    "ShopifyError",
+    "ShopifyTransientError",
+    "StaticToken",
+    "TokenSource",
+]
 
 log = logging.getLogger(__name__)
 DEFAULT_COST = 10.0  # a mutation's price; queries report theirs after the first call
 BACKGROUND_HEADROOM = 0.2  # share of the bucket a background read leaves for holds and releases
-
-
-class ShopifyError(Exception):
-    """A call that failed for good (bad query, auth); retrying will not help."""
-
-
-class ShopifyTransientError(ShopifyError):
-    """5xx, timeout or THROTTLED after our own retries: the job should try again later."""
-
-
-class ShopifyAuthError(ShopifyError):
-    """Shopify refused the shop's credentials, a freshly granted token included: the operator must act."""
-
-
-class ShopUninstalled(ShopifyError):
-    """The app is not installed on the shop (app/uninstalled): its jobs stop, without calling Shopify."""
-
-
-class TokenSource(Protocol):
-    """Where a client gets its shop's token (bot/shopify/tokens.py), and a new one after a 401."""
-
-    async def get(self, shop: str) -> str: ...
-
-    async def fresh(self, shop: str, stale: str) -> str: ...
-
-
-class StaticToken:
-    """One fixed token (`holdfast check --online`, tests): a 401 is final."""
-
-    def __init__(self, token: str):
-        self._token = token
-
-    def __repr__(self) -> str:
-        return "StaticToken(…)"
-
-    async def get(self, shop: str) -> str:
-        return self._token
-
-    async def fresh(self, shop: str, stale: str) -> str:
-        raise ShopifyAuthError(f"{shop}: HTTP 401 from Shopify (check the access token and scopes)")
-
-
-class _LoadedToken(StaticToken):
-    """A token looked up by a function (the older `token_for` form); a 401 is final."""
-
-    def __init__(self, token_for: Callable[[str], Awaitable[str | None]]):
-        super().__init__("")
-        self._token_for = token_for
-
-    async def get(self, shop: str) -> str:
-        token = await self._token_for(shop)
-        if not token:
-            raise ShopifyError(f"{shop}: no access token configured")
-        return token
 
 
 @dataclass
@@ -317,7 +277,7 @@ class ShopifyClients:
         self._version = api_version
         self._versions = VersionWatch(api_version, source="Admin API reply")
         assert tokens is not None or token_for is not None, "tokens= or token_for="
-        self.tokens: TokenSource = tokens if tokens is not None else _LoadedToken(token_for)  # type: ignore[arg-type]
+        self.tokens: TokenSource = tokens if tokens is not None else LoadedToken(token_for)  # type: ignore[arg-type]
         self._timeout_s = timeout_s
         self._clients: dict[str, ShopifyClient] = {}
 

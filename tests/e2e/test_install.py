@@ -77,7 +77,7 @@ async def test_install_then_orders_are_held_with_refreshed_tokens(stack):
     assert f"holdfast is installed on {AGENCY}" in page
     row = await agency_row(stack)
     assert row.grant_type == "authorization_code" and row.refresh_token and row.token_expires_at
-    assert not row.access_token.startswith("shp")  # sealed at rest
+    assert row.access_token.startswith("gAAAAA") and row.refresh_token.startswith("gAAAAA")  # sealed at rest
     exchange = [r for r in stack.shopify.token_requests if r["shop"] == AGENCY]
     assert [r["grant_type"] for r in exchange] == ["authorization_code"]
 

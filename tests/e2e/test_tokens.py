@@ -9,6 +9,7 @@ about 24 hours in production).
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 import aiohttp
 from sqlalchemy import update
@@ -16,11 +17,18 @@ from sqlalchemy import update
 from bot.cli.devstack import SHOP, DevStack
 from bot.shopify.client import ShopUninstalled
 from bot.shopify.tokens import Tokens
-from sandbox.devserver import CLIENT_ID, CLIENT_SECRET
+from sandbox.devserver import APP, CLIENT_ID, CLIENT_SECRET, SHOP_TOKEN
 from storage import shops
 from storage.db import make_engine, make_sessionmaker, transaction
 from storage.models import Shop
 from tests.e2e.conftest import STAFF
+
+
+def revoke_issued_tokens(stack: DevStack) -> None:
+    """Tokens holdfast holds stop working before their stated expiry (the sandbox forgets them)."""
+    tokens = stack.shopify.shops[SHOP].tokens
+    for token in [t for t, app in tokens.items() if app == APP and t != SHOP_TOKEN]:
+        del tokens[token]
 
 
 def grants(stack: DevStack, grant_type: str) -> list[dict]:
@@ -28,12 +36,16 @@ def grants(stack: DevStack, grant_type: str) -> list[dict]:
 
 
 async def test_tokens_expiring_during_a_burst_of_orders_and_clicks_lose_and_double_nothing(database_url):
-    # No renewal margin: tokens really expire under the jobs, so calls get 401s and renew through them.
+    # No renewal margin, and tokens that also die before their stated expiry (revoked in the middle of a wave):
+    # calls get 401s and renew through them, besides the renewals of tokens holdfast knows have expired.
     async with DevStack(database_url=database_url, shopify_token_renew_margin_s=0) as stack:
         stack.shopify.oauth_apps[CLIENT_ID].client_credentials_ttl_s = 0.6
         orders = []
         for _ in range(3):  # three waves, each after the last token expired
-            orders += [await stack.place_order(**STAFF) for _ in range(4)]
+            orders += [await stack.place_order(**STAFF) for _ in range(2)]
+            await stack.settle()
+            revoke_issued_tokens(stack)  # the token holdfast holds now dies early
+            orders += [await stack.place_order(**STAFF) for _ in range(2)]
             await stack.settle()
             await asyncio.sleep(0.7)
         reqs = [await stack.request_for(o) for o in orders]
@@ -52,6 +64,7 @@ async def test_tokens_expiring_during_a_burst_of_orders_and_clicks_lose_and_doub
         fetched = grants(stack, "client_credentials")
         assert 2 <= len(fetched) <= 12, fetched  # renewed as the tokens expired, not once per call
         assert all(r["status"] == 200 for r in fetched)
+        assert any(c["status"] == 401 for c in stack.shopify.calls)  # the 401 path was taken, and recovered
 
 
 async def test_two_processes_needing_a_token_at_once_make_one_grant(database_url):
@@ -120,3 +133,35 @@ async def test_a_refused_refresh_token_names_the_reinstall_link(database_url):
         trail = await stack.audit_trail()
         assert any(e.kind == "job.dead" and "install" in e.data["error"] for e in trail)
         assert not stack.shopify.orders[order.gid].fulfillment_orders[0].holds
+
+
+async def test_two_processes_refreshing_at_once_spend_the_refresh_token_once(database_url):
+    async with DevStack(database_url=database_url) as stack, aiohttp.ClientSession() as http:
+        app = stack.shopify.oauth_apps[CLIENT_ID]
+        pair = stack.shopify.oauth.offline(SHOP, app, expiring=True)  # as an install with expiring=1 gave it
+        keys = stack.rt.shopify.tokens.keys
+        async with transaction(stack.rt.sessions) as session:  # an agency shop whose 1-hour token has run out
+            await session.exec(update(Shop).where(Shop.domain == SHOP).values(
+                grant_type=shops.AUTHORIZATION_CODE, access_token=keys.seal(pair["access_token"]),
+                token_expires_at=datetime.now(UTC) - timedelta(seconds=1),
+                refresh_token=keys.seal(pair["refresh_token"])))
+        engine = make_engine(database_url)
+        try:
+            other = Tokens(sessions=make_sessionmaker(engine), keys=keys, http=lambda: http,
+                           oauth_url=stack.settings().shopify_oauth_url, client_id=CLIENT_ID,
+                           client_secret=CLIENT_SECRET, install_url=stack.settings().install_url)
+            stack.rt.shopify.tokens.forget(SHOP)
+            got = await asyncio.gather(stack.rt.shopify.tokens.get(SHOP), other.get(SHOP), other.get(SHOP))
+            assert len(set(got)) == 1 and got[0] != pair["access_token"]
+            refreshes = grants(stack, "refresh_token")
+            assert [r["status"] for r in refreshes] == [200]  # one refresh for three callers in two processes
+            # The stored refresh token is the replacement, and it works: the next renewal succeeds too.
+            fresh = await other.fresh(SHOP, got[0])
+            assert fresh != got[0] and [r["status"] for r in grants(stack, "refresh_token")] == [200, 200]
+            # Once the replacement was used, the first refresh token is retired: reusing it is refused.
+            async with http.post(f"{stack.settings().shopify_oauth_url.format(shop=SHOP)}/access_token", data={
+                    "grant_type": "refresh_token", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
+                    "refresh_token": pair["refresh_token"]}) as resp:
+                assert resp.status == 400 and (await resp.json())["error"] == "invalid_grant"
+        finally:
+            await engine.dispose()
