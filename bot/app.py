@@ -15,6 +15,7 @@ import aiohttp
 from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import process_guard as guard
 from bot.approvals.effects import JobKind
 from bot.approvals.policies import PolicySet
 from bot.clock import utcnow
@@ -77,7 +78,8 @@ def build_runtime(settings: Settings, *, now: Callable[[], datetime] = utcnow,
     rt.worker = Worker(rt, registry, concurrency=settings.worker_concurrency,
                        poll_s=settings.worker_poll_s, claim_gap_s=settings.worker_claim_gap_s,
                        lease_s=settings.job_lease_s, backoff_base_s=settings.job_backoff_base_s,
-                       backoff_max_s=settings.job_backoff_max_s, prefetch=prefetch, forget=forget)
+                       backoff_max_s=settings.job_backoff_max_s, timeout_s=settings.job_timeout_s,
+                       prefetch=prefetch, forget=forget)
     return rt
 
 
@@ -151,14 +153,13 @@ async def scheduler_task(rt: Runtime) -> AsyncIterator[None]:
 async def reload_on_sighup(rt: Runtime, pid_file: Path | None = None) -> AsyncIterator[None]:
     """Reload policies on SIGHUP (keeping the last good ones on error); publish our pid for `check --reload`."""
     loop = asyncio.get_running_loop()
+    ours = guard.claim_pid_file(pid_file) if pid_file else False
     loop.add_signal_handler(signal.SIGHUP, rt.reload_policies)
-    if pid_file:
-        pid_file.write_text(str(os.getpid()))
     try:
         yield
     finally:
         loop.remove_signal_handler(signal.SIGHUP)
-        if pid_file:
+        if pid_file and ours and guard.pid_in(pid_file) == os.getpid():  # never remove another server's file
             with contextlib.suppress(OSError):
                 pid_file.unlink()
 
@@ -223,6 +224,7 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow, poli
         app.cleanup_ctx.append(_slack_check)
     if pid_file:  # a real `holdfast serve` process (tests run several apps in one process)
         app.cleanup_ctx.append(_sighup)
+        guard.warn_if_sqlite_shared(settings.database_url)
     if settings.run_worker if run_worker is None else run_worker:
         app.cleanup_ctx.append(_worker)
     if socket_mode:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from datetime import datetime
 from pathlib import Path
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
@@ -15,12 +17,30 @@ def _env(name: str) -> AliasChoices:
     return AliasChoices(name, f"HOLDFAST_{name}")
 
 
+def data_dir() -> Path:
+    """$HOLDFAST_DATA_DIR, else $XDG_DATA_HOME/holdfast, else ~/.local/share/holdfast (the XDG base directory
+    spec's default, https://specifications.freedesktop.org/basedir-spec/latest/)."""
+    if explicit := os.environ.get("HOLDFAST_DATA_DIR"):
+        return Path(explicit).expanduser().resolve()
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return (Path(base).expanduser() / "holdfast").resolve()
+
+
+def default_database_url() -> str:
+    """The SQLite file holdfast uses when DATABASE_URL is not set (an absolute path; its folder is made)."""
+    folder = data_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite+aiosqlite:///{folder / 'holdfast.db'}"
+
+
 class Settings(BaseSettings):
     """Everything holdfast needs to run; every external base URL is a field so tests can point it at the sandbox."""
 
     model_config = SettingsConfigDict(env_prefix="HOLDFAST_", extra="ignore", populate_by_name=True)
 
-    database_url: str = Field("sqlite+aiosqlite:///holdfast.db", validation_alias=_env("DATABASE_URL"))
+    # Default: one SQLite file in the user's data directory, the same whatever directory holdfast starts from (a
+    # relative path would make a fresh, empty database wherever `serve` was started, and re-flag old orders).
+    database_url: str = Field(default_factory=lambda: default_database_url(), validation_alias=_env("DATABASE_URL"))
     config_path: Path = Field(Path("holdfast.yml"), validation_alias=_env("CONFIG"))
     # Written by `holdfast serve`; `holdfast check --reload` signals it. Empty: no pid file.
     pid_file: Path | None = Path("holdfast.pid")
@@ -88,6 +108,9 @@ class Settings(BaseSettings):
     job_backoff_base_s: float = 1.0
     job_backoff_max_s: float = 300.0
     job_lease_s: float = 60.0
+    # How long one run of a job may take unless its kind says otherwise (JobSpec.timeout_s): a run still going
+    # then is cancelled and retried with backoff, so a call that never answers cannot block its key for good.
+    job_timeout_s: float = Field(300.0, gt=0)
     hold_max_attempts: int = 6  # fulfillment orders may appear a little after the order
     # How long a hold waits for fulfillment orders Shopify has not made yet (or, for a scheduled one, past its
     # fulfillAt) before the request says the hold failed; the wait spends no tries (bot/approvals/holds.py).
@@ -108,9 +131,27 @@ class Settings(BaseSettings):
     reconcile_every_s: float = 300.0
     reconcile_page_size: int = 10  # orders per page; each carries line items, so the query cost stays under 1,000
     reconcile_lookback_s: float = 86_400.0  # how far back the first pass reads a shop's orders
+    # Orders created before this are history, never flagged (`holdfast serve --since 24h` sets it). None: the
+    # shop's install time in this database, so a fresh database (a move to PostgreSQL, a start from another
+    # directory) does not hold orders that were decided long ago.
+    reconcile_since: datetime | None = Field(None, validation_alias=_env("RECONCILE_SINCE"))
     reconcile_decided_lookback_s: float = 172_800.0  # decisions this recent are checked for effects that never landed
     reconcile_grace_s: float = 300.0  # a decision's own jobs get this long before reconciliation steps in
     webhook_check_every_s: float = 3_600.0
+    # Retention (storage/retention.py): finished jobs (a kind may keep its own, JobSpec.keep_finished_s), webhook
+    # receipts (they dedupe Shopify's redeliveries, which go on for 48 hours after a failure:
+    # https://shopify.dev/docs/apps/build/webhooks/troubleshooting-webhooks, so at least that), and periodic runs.
+    # Audit events and requests are kept. The pass runs every prune_every_s, prune_batch rows per transaction.
+    job_retention_s: float = Field(7 * 86_400.0, gt=0)
+    receipt_retention_s: float = Field(72 * 3_600.0, ge=48 * 3_600.0)
+    periodic_retention_s: float = Field(7 * 86_400.0, gt=0)
+    prune_every_s: float = Field(3_600.0, gt=0)
+    prune_batch: int = Field(1_000, ge=1)
+    # Audit checkpoints (storage/checkpoints.py): the chain's head, signed, appended to this file and/or posted in
+    # this Slack channel every audit_checkpoint_every_s; `holdfast audit verify --checkpoints FILE` checks them.
+    audit_checkpoint_file: Path | None = Field(None, validation_alias=_env("AUDIT_CHECKPOINT_FILE"))
+    audit_checkpoint_channel: str = Field("", validation_alias=_env("AUDIT_CHECKPOINT_CHANNEL"))
+    audit_checkpoint_every_s: float = Field(3_600.0, gt=0)
     public_url: str = Field("", validation_alias=_env("PUBLIC_URL"))  # where Shopify sends webhooks
     # Shop-scoped subscriptions the hourly check keeps (own store and legacy shops; a shop installed through
     # /shopify/install has these from shopify.app.toml instead). APP_UNINSTALLED: its tokens are deleted at once.

@@ -124,7 +124,8 @@ class WebhookReceipt(SQLModel, table=True):
     """A Shopify delivery we accepted; the unique ids make a redelivery a no-op."""
 
     __tablename__ = "webhook_receipt"
-    __table_args__ = (UniqueConstraint("topic", "event_id", name="uq_receipt_event"),)
+    __table_args__ = (UniqueConstraint("topic", "event_id", name="uq_receipt_event"),
+                      Index("ix_receipt_received_at", "received_at"))  # pruning (storage/retention.py)
 
     id: int | None = Field(default=None, primary_key=True)
     webhook_id: str = Field(max_length=128, unique=True)
@@ -137,7 +138,8 @@ class WebhookReceipt(SQLModel, table=True):
 class Job(SQLModel, table=True):
     """A durable side effect (transactional outbox); jobs sharing a `key` run in id order."""
 
-    __table_args__ = (Index("ix_job_due", "status", "run_at"), Index("ix_job_key", "key", "id"))
+    __table_args__ = (Index("ix_job_due", "status", "run_at"), Index("ix_job_key", "key", "id"),
+                      Index("ix_job_status_updated", "status", "updated_at"))  # pruning (storage/retention.py)
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=64)

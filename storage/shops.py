@@ -142,6 +142,11 @@ async def mark_uninstalled(session: AsyncSession, *, domain: str, now: datetime,
                                renew_owner=None, token_error=error))
 
 
+async def installed_at(session: AsyncSession, *, domain: str) -> datetime | None:
+    """When this database first served the shop (None: before holdfast kept it, or not served)."""
+    return (await session.exec(select(Shop.installed_at).where(Shop.domain == domain))).first()
+
+
 async def grant_type(session: AsyncSession, *, domain: str) -> str | None:
     """How the shop's token is obtained (LEGACY, CLIENT_CREDENTIALS, AUTHORIZATION_CODE); None: not served."""
     return (await session.exec(select(Shop.grant_type).where(Shop.domain == domain))).first()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -23,12 +25,12 @@ def shared_file(*parts: str) -> Path:
     return path
 
 
-@pytest.fixture
-async def database_url(tmp_path):
+@contextlib.asynccontextmanager
+async def fresh_database(tmp_path: Path, file: str = "holdfast.db") -> AsyncIterator[str]:
     """A database nobody else uses: a temp SQLite file, or a new PostgreSQL database dropped afterwards."""
     base = os.environ.get("DATABASE_URL", "")
     if not base.startswith(("postgres", "postgresql")):
-        yield f"sqlite+aiosqlite:///{tmp_path / 'holdfast.db'}"
+        yield f"sqlite+aiosqlite:///{tmp_path / file}"
         return
     import asyncpg
 
@@ -40,12 +42,28 @@ async def database_url(tmp_path):
         await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
-    yield url.set(database=name).render_as_string(hide_password=False)
-    conn = await asyncpg.connect(admin_dsn)
     try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        yield url.set(database=name).render_as_string(hide_password=False)
     finally:
-        await conn.close()
+        conn = await asyncpg.connect(admin_dsn)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+
+@pytest.fixture
+async def database_url(tmp_path):
+    """A fresh database for the test (fresh_database)."""
+    async with fresh_database(tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+async def other_database_url(tmp_path):
+    """A second fresh database: the one a deployment moved to, or started on by mistake."""
+    async with fresh_database(tmp_path, "other.db") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -35,6 +35,8 @@ class JobKind(StrEnum):
     DIGEST = "slack.digest"
     RECONCILE = "shopify.reconcile"
     WEBHOOK_CHECK = "shopify.webhook_check"
+    AUDIT_CHECKPOINT = "upkeep.audit_checkpoint"  # the chain's head, signed, published outside the database
+    PRUNE = "upkeep.prune"  # finished jobs, receipts and periodic runs past their retention (bot/features/upkeep)
     # Internal orders (bot/features/internal_orders)
     DRAFT_CREATE = "shopify.draft_create"
     DRAFT_COMPLETE = "shopify.draft_complete"
@@ -144,4 +146,6 @@ def periodic_key(kind: JobKind, shop: str) -> str:
     return f"{kind.value}:{shop}"
 
 
+CHECKPOINT_KEY = "audit-checkpoint"  # one checkpoint at a time, in order
+PRUNE_KEY = "prune"  # one pruning pass at a time for the whole installation
 DIGEST_KEY = "digest"  # the managers' daily digest: one lane for the whole installation

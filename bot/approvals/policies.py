@@ -41,6 +41,12 @@ class PolicySet:
         """Whether an enabled policy asks for a fact only GraphQL has."""
         return bool(self.graphql_facts)
 
+    @property
+    def decision_tags(self) -> frozenset[str]:
+        """Every tag a decision leaves on an order (each policy's approved, rejected and expired tags): an order
+        carrying one was decided by holdfast before, whatever this database remembers."""
+        return frozenset(t for p in self.policies for t in (p.tags.approved, p.tags.rejected, p.tags.expired))
+
     def get(self, policy_id: str) -> Policy | None:
         """The policy with this id, if it still exists."""
         return next((p for p in self.policies if p.id == policy_id), None)

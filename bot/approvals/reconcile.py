@@ -53,6 +53,22 @@ def order_state(node: dict[str, Any]) -> OrderState:
                       tags=tuple(node.get("tags") or ()), fos=fos)
 
 
+def decided_before(order_tags: tuple[str, ...] | list[str], decision_tags: frozenset[str]) -> str | None:
+    """The decision tag an order carries, if any. Shopify's side is the record: an order holdfast approved,
+    rejected or let expire is never flagged again, even by a database that has no row of it (a fresh one, a move
+    to PostgreSQL, a start from another directory)."""
+    return next((t for t in order_tags if t in decision_tags), None)
+
+
+def before_install(created_at: str | datetime | None, floor: datetime | None) -> bool:
+    """True for an order created before `floor` (the shop's install time here, or `--since`): on a database that
+    never saw the shop's older orders, they are history, not new orders to hold."""
+    if floor is None or created_at is None:
+        return False
+    when = datetime.fromisoformat(created_at.replace("Z", "+00:00")) if isinstance(created_at, str) else created_at
+    return when < floor.replace(microsecond=0)  # Shopify's times are to the second: an order of that second is new
+
+
 def should_flag(order: OrderState) -> bool:
     """A missed order is worth a request only while it can still ship."""
     return not order.cancelled and not order.fulfilled

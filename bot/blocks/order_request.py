@@ -27,6 +27,7 @@ from bot.approvals import internal
 from bot.approvals.schema import Policy
 from bot.blocks.ids import ActionId, BlockId, CallbackId, OrderRef, OrderRequestMeta
 from bot.blocks.modal import _element as field_element
+from bot.blocks.money import format_money
 from bot.approvals.fields import block_id as field_block
 from bot.blocks.request_message import admin_url
 
@@ -147,7 +148,7 @@ def _links(req: InternalRequest) -> str:
     if snap.get("legacy_id"):
         store = req.shop_domain.removesuffix(".myshopify.com")
         parts.append(f"draft <https://admin.shopify.com/store/{store}/draft_orders/{snap['legacy_id']}|{req.order_name}>")
-        parts.append(f"{float(snap['total_price']):,.2f} {snap['currency']}")
+        parts.append(format_money(snap["total_price"], snap.get("currency", "")))
     if req.placed_order_gid:
         legacy = req.placed_order_gid.rsplit("/", 1)[-1]
         parts.append(f"order <{admin_url(req.shop_domain, legacy)}|{req.placed_order_name}>")

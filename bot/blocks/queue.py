@@ -11,6 +11,7 @@ from slack_sdk.models.blocks import (ActionsBlock, ButtonElement, ConfirmObject,
                                      MarkdownTextObject, SectionBlock)
 
 from bot.blocks.ids import ActionId, BlockId, RequestRef
+from bot.blocks.money import format_money
 from bot.blocks.request_message import admin_url
 from bot.reports.figures import duration_text
 
@@ -66,10 +67,7 @@ class QueueItem:
 
 
 def _money(amount: str, currency: str) -> str:
-    try:
-        return f"{float(amount):,.2f} {currency}"
-    except ValueError:
-        return f"{amount} {currency}"
+    return format_money(amount, currency)
 
 
 def item_blocks(item: QueueItem, now: datetime) -> list[Any]:

@@ -18,6 +18,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.blocks.ids import ActionId, BlockId, RequestRef
+from bot.blocks.money import format_money
 
 MAX_LINES = 5
 HEADLINES = {"pending": "needs approval", "approved": "approved", "rejected": "rejected", "expired": "expired",
@@ -71,7 +72,7 @@ def _escape(text: str) -> str:
 
 
 def _money(amount: str, currency: str) -> str:
-    return f"{float(amount):,.2f} {currency}"
+    return format_money(amount, currency)
 
 
 def _lines(order: dict[str, Any]) -> str:

@@ -6,15 +6,20 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.approvals.policies import PolicyError
 from bot.cli import policy
+from bot.cli import verify as verify_cli
 from bot.policy_file import load_file
 from bot.settings import Settings
 from storage.secrets import SecretKeyError
+
+log = logging.getLogger("holdfast")
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -35,7 +40,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Run the web app (Slack + Shopify webhooks) and, unless --no-worker, the job worker."""
     from aiohttp import web
 
-    from bot.app import create_app
+    from bot.app import RUNTIME, create_app
 
     settings = _settings(args)
     if missing := settings.missing_for_serve():
@@ -45,6 +50,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
                      "Create one under Basic Information → App-Level Tokens, then export SLACK_APP_TOKEN.")
     if args.poll:  # no public URL: Shopify is read by reconciliation every poll_every_s instead of webhooks
         settings = settings.model_copy(update={"poll": True})
+    if args.since:  # look further back than this database's history of the shops (a replaced database)
+        from bot.approvals.schema import parse_duration
+
+        try:
+            since = datetime.now(UTC) - parse_duration(args.since)
+        except ValueError:
+            return _fail([f"--since {args.since!r} is not a duration"], "Give one like 24h, 3d or 90m.")
+        settings = settings.model_copy(update={"reconcile_since": since})
     try:
         app = create_app(settings, run_worker=not args.no_worker, socket_mode=args.socket_mode,
                          pid_file=settings.pid_file)
@@ -52,11 +65,33 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return _fail(exc.problems, f"Fix {settings.config_path} (see `holdfast check`) and start again.")
     except SecretKeyError as exc:
         return _fail([str(exc)], "Nothing was started.")
+    host, port = args.host or settings.host, args.port or settings.port
+    log.info("%s", banner(settings, host=host, port=port, worker=not args.no_worker, socket_mode=args.socket_mode,
+                         policies=app[RUNTIME].policies))
     try:
-        web.run_app(app, host=args.host or settings.host, port=args.port or settings.port, print=None)
+        web.run_app(app, host=host, port=port, print=None)
     except SecretKeyError as exc:  # a stored token no configured key opens (found while starting)
         return _fail([str(exc)], "holdfast did not start.")
+    log.info("holdfast serve stopped (pid %s)", os.getpid())
     return 0
+
+
+def banner(settings: Settings, *, host: str, port: int, worker: bool, socket_mode: bool, policies) -> str:
+    """One line at start: where it listens, the policy file and its hash, the database, the mode."""
+    from sqlalchemy.engine import make_url
+
+    from storage.db import normalise_url
+
+    try:
+        database = make_url(normalise_url(settings.database_url)).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - shown, not used: an unparsable URL fails with its own message later
+        database = "(unparsable DATABASE_URL)"
+    shops = ", ".join(settings.own_shops() + list(settings.shops())) or "shops installed through /shopify/install"
+    mode = " + ".join(filter(None, ["Slack over Socket Mode" if socket_mode else "Slack events over HTTP",
+                                    "Shopify by polling" if settings.poll else "Shopify webhooks",
+                                    "worker" if worker else "no worker"]))
+    return (f"holdfast serve (pid {os.getpid()}) listening on http://{host}:{port}; policies {settings.config_path} "
+            f"({len(policies.policies)}, hash {policies.file_hash[:12]}); database {database}; shops {shops}; {mode}")
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -137,33 +172,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     if getattr(args, "reload", False):
         from bot.cli.policy import send_reload
 
-        print(send_reload(settings.pid_file))
-    return 0
-
-
-def cmd_audit_verify(args: argparse.Namespace) -> int:
-    """Walk the audit hash chain."""
-    from storage import audit
-    from storage.db import make_engine, make_sessionmaker
-
-    settings = _settings(args)
-
-    async def run() -> audit.Verification:
-        engine = make_engine(settings.database_url)
-        try:
-            async with make_sessionmaker(engine)() as session:
-                return await audit.verify(session)
-        finally:
-            await engine.dispose()
-
-    result = asyncio.run(run())
-    if not result.ok:
-        print(f"BROKEN at audit row {result.broken_id}: {result.problem}. "
-              f"{result.count} rows before it verify; last good hash {result.head}", file=sys.stderr)
-        return 1
-    print(f"ok: {result.count} audit rows, head hash {result.head}")
-    if result.erased:  # erased on a privacy webhook (bot/features/privacy); each digest verified in its place
-        print(f"{result.erased} of them had their personal data erased; their digests verify in its place")
+        sent, said = send_reload(settings.pid_file)
+        print(said, file=sys.stdout if sent else sys.stderr)
+        if not sent:  # the file is valid, but nothing reloaded it: a script must be able to tell
+            return 1
     return 0
 
 
@@ -239,6 +251,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--socket-mode", action="store_true", help="Slack over Socket Mode (no public URL needed)")
     s.add_argument("--no-worker", action="store_true", help="web only; run `holdfast worker` separately")
     s.add_argument("--poll", action="store_true", help="no Shopify webhooks: poll Shopify by reconciliation")
+    s.add_argument("--since", metavar="DURATION",
+                   help="check orders created this long ago too (e.g. 24h), though this database has no history of "
+                        "them (default: only orders created after the shop's install here)")
     s.set_defaults(func=cmd_serve)
     sub.add_parser("worker", help="run only the job worker").set_defaults(func=cmd_worker)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
@@ -256,7 +271,11 @@ def parser() -> argparse.ArgumentParser:
                    "approvers and user groups exist (exit 1 with one line per problem)")
     c.set_defaults(func=cmd_check)
     a = sub.add_parser("audit", help="audit log tools").add_subparsers(dest="audit_command", required=True)
-    a.add_parser("verify", help="walk the hash chain").set_defaults(func=cmd_audit_verify)
+    v = a.add_parser("verify", help="walk the hash chain and hold it to the published checkpoints")
+    v.add_argument("--checkpoints", metavar="FILE",
+                   help="checkpoint lines to check (default: HOLDFAST_AUDIT_CHECKPOINT_FILE; lines copied from the "
+                        "Slack channel work too)")
+    v.set_defaults(func=lambda a: verify_cli.cmd_audit_verify(a, _settings(a)))
     e = a.add_parser("export", help="decisions (or --events: audit rows) between two dates, to stdout or --output")
     e.add_argument("--since", help="a date (2025-03-01), a timestamp, or a period back from now (7d); default: all")
     e.add_argument("--until", help="a date (inclusive), a timestamp, or a period back from now; default: now")
@@ -282,6 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not args.verbose:
-        for noisy in ("aiohttp.access", "slack_bolt", "alembic"):
+        # apscheduler's "Adding job tentatively" at every start says nothing an operator can act on.
+        for noisy in ("aiohttp.access", "slack_bolt", "alembic", "apscheduler"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
     return args.func(args)

@@ -165,19 +165,19 @@ def _print_summary(policies: PolicySet, summary: Summary, *, as_json: bool, not_
         + ([f"{summary.unreadable:,} unreadable"] if summary.unreadable else [])))
 
 
-def send_reload(pid_file: Path | None) -> str:
-    """Ask a running `holdfast serve` to reload its policies (SIGHUP); returns what happened."""
+def send_reload(pid_file: Path | None) -> tuple[bool, str]:
+    """Ask a running `holdfast serve` to reload its policies (SIGHUP); (whether a server got it, what happened)."""
     if pid_file is None:
-        return "no pid file is configured (HOLDFAST_PID_FILE is empty): send SIGHUP to the server yourself"
+        return False, "no pid file is configured (HOLDFAST_PID_FILE is empty): send SIGHUP to the server yourself"
     try:
         pid = int(pid_file.read_text().strip())
     except (OSError, ValueError):
-        return f"no running server found ({pid_file} missing or unreadable); the file is valid, start the server"
+        return False, f"no running server found ({pid_file} missing or unreadable); the file is valid, start the server"
     try:
         os.kill(pid, signal.SIGHUP)
     except ProcessLookupError:
-        return f"process {pid} from {pid_file} is not running; remove the stale file"
-    return f"asked the server (pid {pid}) to reload; it keeps its last good policies if this file fails there"
+        return False, f"process {pid} from {pid_file} is not running; remove the stale file"
+    return True, f"asked the server (pid {pid}) to reload; it keeps its last good policies if this file fails there"
 
 
 def add_parsers(sub, settings_of) -> None:

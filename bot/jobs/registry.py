@@ -33,7 +33,7 @@ class JobSpec:
     attempts_setting: str = "job_max_attempts"  # the Settings field that bounds its tries
     extra_attempts: int = 0  # tries on top of that setting (a follow-up that polls a Shopify job)
     calls_shopify: bool = False  # may wait for a shop's cost bucket: never takes the worker's reserved slots
-    timeout_s: float | None = None  # how long one run may take (None: unbounded)
+    timeout_s: float | None = None  # how long one run may take (None: the job_timeout_s setting)
     keep_finished_s: float | None = None  # how long a finished row is kept (None: for ever)
 
     def max_attempts(self, settings: Any) -> int:

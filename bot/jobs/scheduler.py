@@ -14,7 +14,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.approvals.effects import DIGEST_KEY, JobKind, periodic_key
+from bot.approvals.effects import CHECKPOINT_KEY, DIGEST_KEY, PRUNE_KEY, JobKind, periodic_key
 from bot.approvals.timers import EPOCH, period_start
 from bot.runtime import Runtime
 from bot.settings import Settings
@@ -54,6 +54,14 @@ def _per_shop(kind: JobKind) -> Enqueue:
     return enqueue
 
 
+async def _checkpoint(rt: Runtime, session: AsyncSession, period: datetime) -> None:
+    rt.enqueue(session, JobKind.AUDIT_CHECKPOINT, key=CHECKPOINT_KEY, payload={"period": period.isoformat()})
+
+
+async def _prune(rt: Runtime, session: AsyncSession, period: datetime) -> None:
+    rt.enqueue(session, JobKind.PRUNE, key=PRUNE_KEY, payload={"period": period.isoformat()})
+
+
 async def _digest(rt: Runtime, session: AsyncSession, period: datetime) -> None:
     rt.enqueue(session, JobKind.DIGEST, key=DIGEST_KEY, payload={"period": period.isoformat()})
 
@@ -64,7 +72,10 @@ def periodic_jobs(settings: Settings) -> list[Periodic]:
     out = [
         Periodic("reconcile", timedelta(seconds=reconcile_s), _per_shop(JobKind.RECONCILE), run_at_start=True),
         Periodic("digest", timedelta(days=1), _digest, offset=timedelta(hours=settings.digest_hour_utc)),
+        Periodic("prune", timedelta(seconds=settings.prune_every_s), _prune),
     ]
+    if settings.audit_checkpoint_file or settings.audit_checkpoint_channel:
+        out.append(Periodic("audit-checkpoint", timedelta(seconds=settings.audit_checkpoint_every_s), _checkpoint))
     if not settings.poll:  # poll mode has no public URL, so there is nothing to subscribe
         out.append(Periodic("webhook-check", timedelta(seconds=settings.webhook_check_every_s),
                             _per_shop(JobKind.WEBHOOK_CHECK), run_at_start=True))

@@ -55,8 +55,9 @@ class Worker:
     def __init__(self, rt: Context, registry: Registry,
                  *, concurrency: int = 64, reserve: int | None = None, poll_s: float = 0.5, claim_gap_s: float = 0.0,
                  lease_s: float = 60.0, backoff_base_s: float = 1.0, backoff_max_s: float = 300.0,
-                 prefetch: Prefetch | None = None, forget: Forget | None = None):
+                 timeout_s: float = 300.0, prefetch: Prefetch | None = None, forget: Forget | None = None):
         self.rt = rt  # handed to every executor
+        self.timeout_s = timeout_s  # a run's bound unless its kind has its own (JobSpec.timeout_s)
         self.prefetch = prefetch
         self.forget = forget
         self.registry = registry
@@ -200,7 +201,12 @@ class Worker:
         try:
             if spec is None:
                 raise GiveUp(f"no executor for job kind {job.kind!r}")
-            apply = await spec.executor(self.rt, job)
+            limit = spec.timeout_s or self.timeout_s
+            try:
+                apply = await asyncio.wait_for(spec.executor(self.rt, job), timeout=limit)
+            except TimeoutError:  # cancelled; a job looks before it acts again, so a retry cannot double anything
+                raise RetryLater(f"still running after {limit:g} s (its kind's timeout): cancelled, will try "
+                                 "again") from None
             # Nothing to apply: finishing is one statement, and needs no transaction around it.
             async with (transaction if apply is not None else autocommit)(self.rt.sessions, background=True) as session:
                 finished = await jobs.finish(session, job=job, now=self.rt.now())

@@ -113,3 +113,57 @@ async def test_sighup_reload_keeps_the_last_good_policies(tmp_path, database_url
     finally:
         serve.terminate()
         await serve.wait()
+
+
+async def test_check_reload_fails_when_no_server_got_the_signal(tmp_path, database_url):
+    config = tmp_path / "holdfast.yml"
+    shutil.copy(EXAMPLE, config)
+    env = {**os.environ, "DATABASE_URL": database_url, "HOLDFAST_CONFIG": str(config),
+           "HOLDFAST_PID_FILE": str(tmp_path / "holdfast.pid")}
+    code, out = await run(env, "check", "--reload")
+    assert code == 1 and "no running server found" in out, out
+    (tmp_path / "holdfast.pid").write_text("999999999")  # a stale file of a server long gone
+    code, out = await run(env, "check", "--reload")
+    assert code == 1 and "not running" in out, out
+
+
+def test_a_second_server_leaves_the_first_ones_pid_file(tmp_path, caplog):
+    from bot import process_guard
+
+    pid_file = tmp_path / "holdfast.pid"
+    pid_file.write_text(str(os.getppid()))  # a live process: the "first server"
+    assert process_guard.claim_pid_file(pid_file) is False
+    assert pid_file.read_text() == str(os.getppid()) and "another holdfast serve" in caplog.text
+    pid_file.write_text("999999999")  # stale: taken over
+    assert process_guard.claim_pid_file(pid_file) is True and pid_file.read_text() == str(os.getpid())
+
+
+def test_a_second_server_on_one_sqlite_file_is_warned(tmp_path, caplog):
+    import subprocess
+
+    from bot import process_guard
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'holdfast.db'}"
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from bot import process_guard as g; "
+                               f"g.warn_if_sqlite_shared({url!r}); print('held', flush=True); time.sleep(30)"],
+                              cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        process_guard.warn_if_sqlite_shared(url)
+        assert "another holdfast serve is running on" in caplog.text
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_the_start_banner_says_where_what_and_how_without_secrets():
+    from bot.cli.main import banner
+    from bot.settings import Settings
+
+    settings = Settings(database_url="postgresql://holdfast:s3cret-pw@db.internal/holdfast", config_path=EXAMPLE,
+                        shopify_shop="own.myshopify.com")
+    policies = load_file(EXAMPLE)
+    line = banner(settings, host="0.0.0.0", port=3000, worker=True, socket_mode=False, policies=policies)
+    assert "listening on http://0.0.0.0:3000" in line and str(EXAMPLE) in line and policies.file_hash[:12] in line
+    assert "db.internal/holdfast" in line and "s3cret-pw" not in line
+    assert "own.myshopify.com" in line and "Shopify webhooks" in line and "worker" in line

@@ -6,4 +6,5 @@ from bot.approvals.effects import JobKind
 from bot.features.reconcile import service
 from bot.jobs.registry import JobSpec
 
-JOBS = (JobSpec(JobKind.RECONCILE, service.run_reconcile, calls_shopify=True),)
+# A pass reads page after page in the bucket's lulls: it may take long, but not for ever.
+JOBS = (JobSpec(JobKind.RECONCILE, service.run_reconcile, calls_shopify=True, timeout_s=1800.0),)

@@ -20,7 +20,7 @@ from bot.features.requests.flagging import flag_order
 from bot.jobs.registry import Apply
 from bot.runtime import Runtime
 from bot.shopify import documents as gql
-from storage import audit, periodic, requests, tracking
+from storage import audit, periodic, requests, shops, tracking
 from storage.db import transaction
 from storage.models import ApprovalRequest, Job
 
@@ -39,6 +39,7 @@ class Report:
     closed: list[str] = field(default_factory=list)
     refreshed: list[str] = field(default_factory=list)
     requeued: list[str] = field(default_factory=list)
+    history: list[str] = field(default_factory=list)  # orders older than the shop's history here: not checked
 
 
 def _when(text: str) -> datetime:
@@ -50,6 +51,8 @@ async def _missed_orders(rt: Runtime, shop: str, report: Report) -> None:
     client = await rt.shopify.get(shop)
     async with rt.sessions() as session:
         mark = await periodic.watermark(session, shop=shop)
+        floor = rt.settings.reconcile_since or await shops.installed_at(session, domain=shop)
+    first = mark is None
     mark = mark or rt.now() - timedelta(seconds=rt.settings.reconcile_lookback_s)
     query, cursor, seen = core.watermark_query(mark, OVERLAP, rt.now()), None, []
     while True:
@@ -60,6 +63,9 @@ async def _missed_orders(rt: Runtime, shop: str, report: Report) -> None:
         for node in conn.get("nodes") or []:
             report.orders_seen += 1
             seen.append(_when(node["updatedAt"]))
+            if core.before_install(node.get("createdAt"), floor):
+                report.history.append(node.get("name") or node.get("id"))
+                continue
             await _maybe_flag(rt, shop, node, report)
         page = conn.get("pageInfo") or {}
         if not page.get("hasNextPage"):
@@ -67,6 +73,16 @@ async def _missed_orders(rt: Runtime, shop: str, report: Report) -> None:
         cursor = page.get("endCursor")
     async with transaction(rt.sessions) as session:
         await periodic.set_watermark(session, shop=shop, at=core.advance(mark, seen), now=rt.now())
+        if first and report.history:
+            await audit.append(session, at=rt.now(), actor="holdfast", kind="reconcile.history_skipped",
+                               shop_domain=shop, data={"orders": len(report.history), "before": floor.isoformat()})
+    if first and report.history:
+        # Loud: either this is a new install (fine), or this database replaced another (a move to PostgreSQL, a
+        # start from another directory) and the operator should know why those orders are not looked at.
+        log.warning("reconcile %s: this database has no history of the shop before %s, but Shopify has %d order(s) "
+                    "from before then (%s); they are not checked or held. If this database replaced another, start "
+                    "with `holdfast serve --since 24h` (or HOLDFAST_RECONCILE_SINCE) to check them",
+                    shop, floor.isoformat(timespec="minutes"), len(report.history), ", ".join(report.history[:5]))
 
 
 async def _maybe_flag(rt: Runtime, shop: str, node: dict[str, Any], report: Report) -> None:

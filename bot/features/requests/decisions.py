@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -28,6 +29,8 @@ from bot.runtime import Runtime
 from storage import audit, jobs, requests
 from storage.db import transaction
 from storage.models import ApprovalRequest
+
+log = logging.getLogger(__name__)
 
 Surface = Literal["ephemeral", "modal"]
 MAX_TRIES = 5  # compare-and-set retries when votes race (PostgreSQL; SQLite serialises writers)
@@ -151,6 +154,8 @@ async def _vote_once(rt: Runtime, *, request_id: int, user: str, vote: Vote, fie
         if decided and req.hold_state == "waiting":  # its hold job waits for late fulfillment orders: let it see
             await jobs.wake(session, key=shopify_key(req.shop_domain, req.order_gid), kind=JobKind.HOLD, now=now)
         home.refresh_jobs(session, rt, request_id=req.id)  # every Home that shows this request
+        log.info("%s %s %s by %s%s", req.shop_domain, req.order_name, result.status if decided else "vote", user,
+                 f" ({result.progress})" if result.progress else "")
         return VoteResult("decided" if decided else "recorded", result.progress)
 
 

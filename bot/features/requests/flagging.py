@@ -8,11 +8,13 @@ jobs (hold, post) and its timers, all or nothing.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.approvals import internal, machine, orders, timers
+from bot.approvals import reconcile as core
 from bot.approvals.machine import Status
 from bot.approvals.orders import OrderFacts
 from bot.approvals.policies import Match, facts_from, match
@@ -22,14 +24,25 @@ from bot.jobs.errors import GiveUp
 from bot.jobs.registry import Apply
 from bot.runtime import Runtime
 from bot.shopify import documents as gql
-from storage import audit, requests
+from storage import audit, requests, shops
 from storage.models import ApprovalRequest, Job
+
+log = logging.getLogger(__name__)
 
 
 async def flag_order(rt: Runtime, session: AsyncSession, *, shop: str, order: OrderFacts, match: Match,
                      source: str) -> ApprovalRequest | None:
-    """Create the request for a flagged order unless one exists (webhook and poll may both see it)."""
+    """Create the request for a flagged order unless one exists (webhook and poll may both see it), Shopify says
+    holdfast decided it already (a decision tag), or it is older than the shop's history here."""
     if await requests.by_order(session, shop=shop, order_gid=order.gid):
+        return None
+    if tag := core.decided_before(order.order_tags, rt.policies.decision_tags):
+        log.info("%s %s not flagged: it carries %s, a decision holdfast made before", shop, order.name, tag)
+        return None
+    floor = rt.settings.reconcile_since or await shops.installed_at(session, domain=shop)
+    if core.before_install(order.created_at, floor):
+        log.info("%s %s not flagged: created before %s, the start of this database's history of the shop "
+                 "(holdfast serve --since to look further back)", shop, order.name, floor.isoformat(timespec="minutes"))
         return None
     new = machine.flag(shop, order, match)
     now = rt.now()
@@ -52,6 +65,8 @@ async def flag_order(rt: Runtime, session: AsyncSession, *, shop: str, order: Or
     for timer in timers.schedule(policy.timers, now):
         enqueue_timer(rt, session, request_id=req.id, timer=timer)
     await flood.note_request(session, rt, channel=policy.channel, now=now)
+    log.info("%s %s flagged by %s (%s): hold and approval message queued for %s", shop, order.name, policy.id, source,
+             policy.channel)
     return req
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import timedelta
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.approvals.effects import JobKind, shopify_key
 from bot.approvals import holds
+from bot.approvals.effects import JobKind, shopify_key
 from bot.features.requests.common import load_request, redraw, redraw_once, refused, say_in_thread
 from bot.jobs.errors import GiveUp, RetryLater
 from bot.jobs.registry import Apply
@@ -18,6 +19,8 @@ from bot.shopify import documents as gql
 from bot.shopify.client import Result, ShopifyClient
 from storage import audit, jobs, requests
 from storage.models import ApprovalRequest, Job
+
+log = logging.getLogger(__name__)
 
 OPEN_STATUSES = ("OPEN", "ON_HOLD")
 
@@ -81,6 +84,7 @@ async def hold(rt: Runtime, job: Job) -> Apply | None:
         await audit.append(session, at=now, actor="shopify", kind="hold.placed", shop_domain=shop, request_id=req.id,
                            data={"fulfillment_orders": [fo["id"] for fo in open_fos], "hold_ids": hold_ids,
                                  **({"tags_added": tagged} if tagged else {})})
+        log.info("%s %s: held %d fulfillment order(s)", shop, req.order_name, len(open_fos))
         # Not posted yet: the post draws the hold, and redraws if the hold lands while it posts (the UPDATE
         # above locks the row, so of this and the post's commit, the later one sees the earlier).
         if posted:
@@ -146,6 +150,7 @@ async def release(rt: Runtime, job: Job) -> Apply | None:
         await requests.set_hold(session, request_id=req.id, state="released", now=now)
         await audit.append(session, at=now, actor="shopify", kind="hold.released", shop_domain=shop,
                            request_id=req.id, data={"hold_ids": released})
+        log.info("%s %s: hold released (%d hold(s))", shop, req.order_name, len(released))
         if job.payload.get("report"):
             await requests.set_outcome(session, request_id=req.id, state="done", now=now)
         await redraw_once(rt, session, req)  # before the thread notice: the message is what people wait for

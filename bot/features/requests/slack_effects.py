@@ -10,7 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.blocks import escalation, request_message
 from bot.features.flood import service as flood
-from bot.features.requests.common import load_copies, load_decisions, load_request, redraw, view_of
+from bot.features.requests.common import load_copies, load_decisions, load_request, redraw, say_in_thread, view_of
 from bot.jobs.errors import RetryLater
 from bot.jobs.registry import Apply, Executor
 from bot.jobs.slack_calls import call, find_message, paced_post, post_once
@@ -46,12 +46,22 @@ async def post_request(rt: Runtime, job: Job) -> Apply | None:
             unfurl_links=False,
         )
         ts, drawn = reply["ts"], fingerprint(text, blocks)
+    policy = rt.policies.get(req.policy_id)
+    unresolved = await rt.directory.problems(policy.approvers) if policy is not None else []
 
     async def apply(session: AsyncSession) -> None:
         now = rt.now()
         await requests.set_message(session, request_id=req.id, channel=req.channel, ts=ts, now=now, drawn=drawn)
         await audit.append(session, at=now, actor="slack", kind="message.posted", shop_domain=req.shop_domain,
                            request_id=req.id, data={"channel": req.channel, "ts": ts})
+        if unresolved:  # only this policy's requests are affected; say so where its approvers look
+            await audit.append(session, at=now, actor="holdfast", kind="request.approvers_unresolved",
+                               shop_domain=req.shop_domain, request_id=req.id, data={"unresolved": unresolved})
+            posted = await requests.get(session, request_id=req.id)
+            if posted is not None:
+                say_in_thread(rt, session, posted, f":warning: approvers could not be resolved: "
+                              f"{', '.join(unresolved)}. Fix policy `{req.policy_id}` in the policy file; until "
+                              "then only the approvers it names by user id can decide.")
         current = await requests.get(session, request_id=req.id)
         if current is not None and (drawn is None or view_of(
                 rt, current, await requests.decisions(session, request_id=req.id)) != view):
