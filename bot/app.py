@@ -15,6 +15,7 @@ import aiohttp
 from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import metrics as prometheus
 from bot import process_guard as guard
 from bot.approvals.effects import JobKind
 from bot.approvals.policies import PolicySet
@@ -34,7 +35,7 @@ from bot.slack import build_bolt
 from bot.slack_http import make_handler as make_slack_handler
 from bot.slack_preflight import log_channel_problems
 from handlers import shopify_install, shopify_webhooks
-from storage import jobs, shops
+from storage import shops
 from storage.db import is_sqlite, make_engine, make_sessionmaker, migrate, transaction
 from storage.secrets import Keyring
 
@@ -181,9 +182,9 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow, poli
 
     async def metrics(_: web.Request) -> web.Response:
         async with rt.sessions() as session:
-            counts = await jobs.counts(session)
-        lines = ["# TYPE holdfast_jobs gauge"] + [f'holdfast_jobs{{status="{s}"}} {n}' for s, n in sorted(counts.items())]
-        return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")
+            await prometheus.refresh_queue(session)
+        body, content_type = prometheus.exposition()
+        return web.Response(body=body, headers={"Content-Type": content_type})
 
     app.router.add_post("/slack/events", slack_events)
     app.router.add_get("/healthz", healthz)

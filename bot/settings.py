@@ -97,6 +97,8 @@ class Settings(BaseSettings):
     host: str = "0.0.0.0"
     port: int = Field(3000, validation_alias=AliasChoices("PORT", "HOLDFAST_PORT"))
     run_worker: bool = True
+    # `holdfast worker` serves its own Prometheus metrics here (0: none); the web process has them at /metrics.
+    worker_metrics_port: int = Field(9464, ge=0, le=65535)
     # Slots are cheap (a job mostly waits on Slack or Shopify); few slots under a backlog meant a claim per
     # finished job, and on SQLite those claims queued for the one write lock with the jobs' own commits.
     worker_concurrency: int = Field(64, ge=1)

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.errors import SlackApiError
@@ -93,10 +94,20 @@ def build_bolt(rt: Runtime) -> AsyncApp:
         return await next()
 
     @app.error
-    async def on_error(error: Exception, body: dict) -> None:
-        # The user already got their ack; never show them a stack trace. Operators get the log line.
-        user = (body.get("user") or {}).get("id") if isinstance(body, dict) else None
+    async def on_error(error: Exception, body: dict, response: BoltResponse | None = None) -> None:
+        # Never a 5xx to Slack (bolt's default here): Slack would show the user "failed with the error
+        # dispatch_failed" and retry events. A slash command gets one sentence back (Slack shows a command's
+        # plain-text answer to its user only); other surfaces an empty ack. Operators get the log line.
+        user = (body.get("user") or {}).get("id") or body.get("user_id") if isinstance(body, dict) else None
         log.error("slack listener failed for user %s: %s", user, error, exc_info=error)
+        if response is not None:
+            response.status = 200
+            if isinstance(body, dict) and body.get("command"):
+                response.body = (f"holdfast could not finish `{body['command']}`: Slack did not take its answer "
+                                 f"({type(error).__name__}). Try again in a moment.")
+                response.headers["content-type"] = ["text/plain;charset=utf-8"]
+            else:
+                response.body = ""
 
     for surface in (actions, views, commands, home, order_request):
         surface.register(app)

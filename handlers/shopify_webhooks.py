@@ -11,6 +11,7 @@ import re
 
 from aiohttp import web
 
+from bot import logctx, metrics
 from bot.features.privacy import payloads as privacy
 from bot.ingest import FULFILLMENT_ORDER_TOPICS, ORDER_TOPICS, PRIVACY_TOPICS, UNINSTALL_TOPIC, Delivery
 from bot.runtime import Runtime
@@ -186,4 +187,12 @@ def register(app: web.Application, rt: Runtime) -> None:
         fresh = await rt.webhooks.accept(Delivery(topic, shop, webhook_id, event_id or None, payload, body, by_client))
         return web.Response(body=DUPLICATE if not fresh else STORED, content_type="application/json")
 
-    app.router.add_post("/shopify/webhooks", receive)
+    async def counted(request: web.Request) -> web.Response:
+        with logctx.scope(f"webhook {request.headers.get('X-Shopify-Webhook-Id', '-')[:36]}"):
+            response = await receive(request)
+        outcome = "refused" if response.status >= 400 else "duplicate" if response.body is DUPLICATE else "stored"
+        topic = request.headers.get("X-Shopify-Topic", "")[:64] if response.status < 400 else "-"
+        metrics.WEBHOOKS.labels(topic=topic, outcome=outcome).inc()
+        return response
+
+    app.router.add_post("/shopify/webhooks", counted)

@@ -257,9 +257,14 @@ def make_control_app(shopify: ShopifySandbox, slack: SlackSandbox, sim: SlackSim
 
     async def faults(request: web.Request) -> web.Response:
         """{"shopify": {"rate", "kinds", "delay", "seed"}, "slack": {"rate", "kinds", "methods", "seed"},
-        "bucket": {"size", "restore_rate"}}: random faults (rate 0 stops them) and the Shopify cost bucket."""
+        "bucket": {"size", "restore_rate"}, "tokens": {"client_credentials_ttl_s", "access_token_ttl_s"}}: random
+        faults (rate 0 stops them), the Shopify cost bucket, and how long holdfast's app's tokens last."""
         p = await request.json()
         try:
+            for name, ttl in (p.get("tokens") or {}).items():
+                if name not in ("client_credentials_ttl_s", "access_token_ttl_s"):
+                    raise ValueError(f"unknown token lifetime {name!r}")
+                setattr(shopify.oauth_apps[CLIENT_ID], name, float(ttl))
             if "shopify" in p:
                 shopify.faults.random(**p["shopify"])
             if "slack" in p:

@@ -12,6 +12,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot import logctx
 from bot.approvals.policies import PolicyError
 from bot.cli import policy
 from bot.cli import verify as verify_cli
@@ -105,6 +106,17 @@ def cmd_worker(args: argparse.Namespace) -> int:
         return _fail(exc.problems, f"Fix {settings.config_path} and start again.")
     except SecretKeyError as exc:
         return _fail([str(exc)], "Nothing was started.")
+
+    if settings.worker_metrics_port:  # the worker's own /metrics (its job counters and latencies)
+        from prometheus_client import start_http_server
+
+        try:
+            start_http_server(settings.worker_metrics_port, addr=settings.host)
+            log.info("holdfast worker (pid %s): metrics on http://%s:%s/metrics", os.getpid(), settings.host,
+                     settings.worker_metrics_port)
+        except OSError as exc:
+            log.warning("holdfast worker: no metrics (port %s: %s); set HOLDFAST_WORKER_METRICS_PORT to a free "
+                        "port, or 0 for none", settings.worker_metrics_port, exc.strerror)
 
     async def run() -> None:
         async with resources(rt), reload_on_sighup(rt), contextlib.AsyncExitStack() as stack:
@@ -298,8 +310,8 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `holdfast` console script."""
     args = parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format=logctx.FORMAT)
+    logctx.install()  # job and request ids on every line
     if not args.verbose:
         # apscheduler's "Adding job tentatively" at every start says nothing an operator can act on.
         for noisy in ("aiohttp.access", "slack_bolt", "alembic", "apscheduler"):

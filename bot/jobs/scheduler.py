@@ -18,7 +18,7 @@ from bot.approvals.effects import CHECKPOINT_KEY, DIGEST_KEY, PRUNE_KEY, JobKind
 from bot.approvals.timers import EPOCH, period_start
 from bot.runtime import Runtime
 from bot.settings import Settings
-from storage import periodic, shops
+from storage import jobs, periodic, shops
 from storage.db import transaction
 
 log = logging.getLogger(__name__)
@@ -49,8 +49,11 @@ def _per_shop(kind: JobKind) -> Enqueue:
         # The shops installed now, and own stores that may have been installed again (their passes end cancelled,
         # without a call, until shopify_uninstalled_retry_s has passed; then a token request tells).
         for shop in await shops.periodic_shops(session):
-            # One key per shop: two passes over the same shop never run at once.
-            rt.enqueue(session, kind, key=periodic_key(kind, shop), payload={"shop": shop, "period": period.isoformat()})
+            # One key per shop: two passes over the same shop never run at once, and a pass still waiting to start
+            # (the last one took longer than a period) is not joined by another that would only repeat it.
+            key = periodic_key(kind, shop)
+            if not await jobs.queued(session, key=key, kind=kind):
+                rt.enqueue(session, kind, key=key, payload={"shop": shop, "period": period.isoformat()})
     return enqueue
 
 

@@ -17,6 +17,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import metrics
 from bot.jobs.errors import Deferred, GiveUp, RetryLater
 from bot.jobs.registry import Apply, Executor
 from bot.runtime import Runtime
@@ -67,11 +68,17 @@ def refusal(exc: SlackApiError) -> str:
     return f"Slack said {error}"
 
 
+def _method(exc: SlackApiError) -> str:
+    url = getattr(exc.response, "api_url", "") or ""
+    return url.rstrip("/").rsplit("/", 1)[-1] or "unknown"
+
+
 def _failure(exc: Exception) -> Exception:
     if isinstance(exc, SlackApiError):
         status = exc.response.status_code
         wait = retry_after(exc)
         if wait is not None:  # Slack refused it: nothing happened, so waiting is all it takes
+            metrics.SLACK_RATE_LIMITED.labels(method=_method(exc)).inc()
             return Deferred("Slack rate limit (429)", retry_after=wait)
         if status >= 500:
             return RetryLater(f"Slack HTTP {status}")
@@ -106,6 +113,8 @@ async def paced_post(rt: Runtime, job: Job, *, channel: str, first: bool = False
         reply = await rt.slack.chat_postMessage(channel=channel, **message)
     except SlackApiError as exc:
         slack_wait = retry_after(exc)
+        if slack_wait is not None:
+            metrics.SLACK_RATE_LIMITED.labels(method="chat.postMessage").inc()
         if slack_wait is None:
             pacer.done(channel, job.id)
             raise _failure(exc) from exc

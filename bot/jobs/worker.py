@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -13,6 +14,7 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import logctx, metrics
 from bot.jobs.errors import GiveUp, RetryLater
 from bot.jobs.registry import Registry
 from bot.shopify.client import ShopifyError, ShopifyTransientError, ShopUninstalled
@@ -197,7 +199,13 @@ class Worker:
                 return
 
     async def _run(self, job: Job) -> None:
+        rid = job.payload.get("request_id") if isinstance(job.payload, dict) else None
+        with logctx.scope(f"job {job.id} {job.kind}" + (f" request {rid}" if rid else "")):
+            await self._run_scoped(job)
+
+    async def _run_scoped(self, job: Job) -> None:
         spec = self.registry.get(job.kind)
+        started = time.monotonic()
         try:
             if spec is None:
                 raise GiveUp(f"no executor for job kind {job.kind!r}")
@@ -215,9 +223,11 @@ class Worker:
                 more = finished.successor or session.info.get(jobs.ENQUEUED)
             if more:  # follow-up jobs, or this key's next one: look again at once (else the queue is dry)
                 self.wake()
+            metrics.JOBS.labels(kind=job.kind, outcome="done").inc()
         except Exception as exc:  # every failure is recorded on the job row, none is lost
             await self._failed(job, exc)
         finally:
+            metrics.JOB_SECONDS.labels(kind=job.kind).observe(time.monotonic() - started)
             if self.forget is not None and job.id is not None:
                 self.forget(self.rt, job.id)
 
@@ -230,12 +240,14 @@ class Worker:
         retryable, retry_after, message = classify(exc)
         now = self.rt.now()
         if isinstance(exc, ShopUninstalled):  # not a failure: the merchant removed the app (one line, no dead job)
+            metrics.JOBS.labels(kind=job.kind, outcome="cancelled").inc()
             log.info("job %s %s cancelled: %s", job.id, job.kind, message)
             async with transaction(self.rt.sessions, background=True) as session:
                 await jobs.fail(session, job=job, now=now, error=message, retry_at=None, cancelled=True)
             self.wake()
             return
         dead = not retryable or job.attempts >= job.max_attempts
+        metrics.JOBS.labels(kind=job.kind, outcome="dead" if dead else "failed").inc()
         log.warning("job %s %s attempt %s failed: %s%s", job.id, job.kind, job.attempts, message,
                     " (dead)" if dead else "")
         async with transaction(self.rt.sessions, background=True) as session:

@@ -14,6 +14,7 @@ from typing import Any
 
 import aiohttp
 
+from bot import metrics
 from bot.shopify.errors import ShopifyAuthError, ShopifyError, ShopifyTransientError, ShopUninstalled
 from bot.shopify.throttle import Bucket, backoff, from_extensions, requested_cost
 from bot.shopify.token_source import LoadedToken, StaticToken, TokenSource
@@ -35,6 +36,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 DEFAULT_COST = 10.0  # a mutation's price; queries report theirs after the first call
 BACKGROUND_HEADROOM = 0.2  # share of the bucket a background read leaves for holds and releases
+MAX_RENEWALS = 3  # 401s answered with a new token within one call, before it counts as refused
 
 
 @dataclass
@@ -184,13 +186,15 @@ class ShopifyClient:
     async def _attempts(self, document: str, variables: dict[str, Any], *, name: str, retry_unknown: bool,
                         background: bool) -> Result:
         last = "no attempt"
-        token = await self._tokens.get(self.shop)  # raises ShopUninstalled before any call for an uninstalled shop
-        renewed = False
-        attempt = 0
+        await self._tokens.get(self.shop)  # raises ShopUninstalled before any call for an uninstalled shop
+        fresh: str | None = None  # the token fresh() gave after a 401
+        renewals = attempt = 0
         while attempt < self._max_tries:
             attempt += 1
             cost = self._costs.get(name, DEFAULT_COST)
             await self._reserve(cost, background=background)
+            # Taken after the bucket wait, which may outlast a short-lived token (a background read waits for a lull).
+            token = await self._tokens.get(self.shop)
             try:
                 status, reply = await self._post({"query": document, "variables": variables, "operationName": name},
                                                  token)
@@ -203,11 +207,12 @@ class ShopifyClient:
                 continue
             extensions = (reply or {}).get("extensions") or {} if isinstance(reply, dict) else {}
             self._observe(extensions, cost)
-            if status == 401 and not renewed:
-                # An expired or revoked token: a 401 comes before Shopify runs anything, so one retry with a new
-                # token is safe for a mutation too; it spends no attempt.
+            if status == 401 and token != fresh and renewals < MAX_RENEWALS:
+                # An expired or revoked token: a 401 comes before Shopify runs anything, so a retry with a new
+                # token is safe for a mutation too; it spends no attempt. A 401 on the very token fresh() just gave
+                # is final.
                 self._learned.set()
-                token, renewed = await self._tokens.fresh(self.shop, token), True
+                fresh, renewals = await self._tokens.fresh(self.shop, token), renewals + 1
                 attempt -= 1
                 continue
             if status == 401:
@@ -223,6 +228,9 @@ class ShopifyClient:
                     break
                 await asyncio.sleep(backoff(attempt, 0.2, 5.0, random.random()))
                 continue
+            actual = (extensions.get("cost") or {}).get("actualQueryCost") if isinstance(extensions, dict) else None
+            if isinstance(actual, (int, float)) and not isinstance(actual, bool):
+                metrics.SHOPIFY_COST.labels(operation=name).inc(actual)
             requested = requested_cost(extensions)
             if requested is not None:
                 self._costs[name] = requested
@@ -234,6 +242,7 @@ class ShopifyClient:
                     (e.get("extensions") or {}).get("code") == "THROTTLED" for e in errors):
                 # No sleep here: the next _reserve waits exactly as long as the bucket needs.
                 self.throttled_replies += 1
+                metrics.SHOPIFY_THROTTLED.labels(shop=self.shop).inc()
                 last = "THROTTLED"
                 continue
             if errors and not _only_protected_data(errors, reply.get("data")):

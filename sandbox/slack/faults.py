@@ -1,11 +1,15 @@
-"""Injected failures: HTTP 429, 5xx and hung requests, consumed in the order added."""
+"""Injected failures: an error reply, HTTP 429, 5xx and hung requests, consumed in the order added.
+
+"error" is Slack's usual way to fail: HTTP 200 with `{"ok": false, "error": …}`; `fatal_error` is one every method
+can return ("The server could not complete your operation(s) without encountering a catastrophic error",
+https://docs.slack.dev/reference/methods/chat.postMessage, errors)."""
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
 
-KINDS = ("429", "5xx", "timeout", "lost_reply")
+KINDS = ("error", "429", "5xx", "timeout", "lost_reply")
 
 
 @dataclass
@@ -18,6 +22,7 @@ class Fault:
     retry_after: int = 1
     status: int = 500
     delay: float = 30.0
+    error: str = "fatal_error"  # for "error": the reply's `error` code
     fired: int = 0
 
 

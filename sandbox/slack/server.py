@@ -150,6 +150,8 @@ def _scope_headers(sb: SlackSandbox, method: str, args: dict) -> dict[str, str]:
 
 async def _inject(sb: SlackSandbox, request: web.Request, method: str, args: dict, fault: Any) -> web.StreamResponse:
     """Answer with a planned fault instead of running the method."""
+    if fault.kind == "error":
+        return _answer(sb, method, args, 200, {"ok": False, "error": getattr(fault, "error", "fatal_error")})
     if fault.kind == "429":
         return _answer(sb, method, args, 429, {"ok": False, "error": "ratelimited"},
                        headers={"Retry-After": str(fault.retry_after)})

@@ -27,6 +27,7 @@ FAST = {  # short leases and backoff so a test sees recovery in seconds
     # `holdfast sandbox` runs Slack's rate tiers SLACK_RATE_SCALE times faster (below): far above these loads, so
     # holdfast need not pace its posts (a 429 is still obeyed).
     "HOLDFAST_SLACK_POST_RATE": "0",
+    "HOLDFAST_WORKER_METRICS_PORT": "0",  # several workers on one host: no fixed metrics port to fight over
 }
 
 
