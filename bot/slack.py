@@ -64,9 +64,11 @@ class BotIdentity:
 
 
 def _not_token_skipped(record: logging.LogRecord) -> bool:
-    # bolt warns that the client's token "will be ignored" when `authorize` is given; ours returns that
-    # very token, so the warning would only send an operator hunting for a problem that is not there.
-    return "will be ignored" not in record.getMessage()
+    # bolt warns that the client's token "will be ignored" when `authorize` is given, and that `token` "will be
+    # unused" when it finds SLACK_BOT_TOKEN in the environment beside the client it was given; ours is that very
+    # token both times, so the warnings would only send an operator hunting for a problem that is not there.
+    message = record.getMessage()
+    return "will be ignored" not in message and "will be unused" not in message
 
 
 def build_bolt(rt: Runtime) -> AsyncApp:

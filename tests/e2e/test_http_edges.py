@@ -61,3 +61,19 @@ async def test_health_and_metrics(stack):
             assert resp.status == 200
         async with http.get(f"{stack.bot_url}/metrics") as resp:
             assert resp.status == 200 and "holdfast_jobs" in await resp.text()
+
+
+async def test_no_start_up_noise(database_url, monkeypatch, caplog):
+    # bolt's "token will be unused" (SLACK_BOT_TOKEN in the environment beside the client holdfast gives it) and
+    # apscheduler's "Adding job tentatively" say nothing an operator can act on.
+    import logging
+
+    from bot.cli.devstack import DevStack
+
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-sandbox-bot-token")
+    caplog.set_level(logging.INFO)
+    async with DevStack(database_url=database_url, run_scheduler=True):
+        pass
+    said = [r.getMessage() for r in caplog.records if r.name.startswith(("slack_bolt", "apscheduler"))
+            and r.levelno >= logging.WARNING]
+    assert not [m for m in said if "unused" in m or "ignored" in m], said

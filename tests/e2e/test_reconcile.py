@@ -101,6 +101,7 @@ async def test_two_scheduler_instances_run_each_periodic_job_once_per_period(dat
                 assert sum(results) == len(specs)  # of each pair, exactly one ran
                 again = await asyncio.gather(*(scheduler.run_period(other, spec) for spec in specs))
                 assert not any(again)  # the same period never runs twice
+                await stack.settle()  # this period's passes run (a pass still waiting would not be joined by another)
                 clock.advance(days=1)
             async with stack.rt.sessions() as session:
                 for spec in specs:
@@ -150,3 +151,13 @@ async def test_daily_digest_is_sent_to_managers(database_url):
         await stack.settle()
         dms = [m for ch, msgs in stack.slack.messages.items() if ch.startswith("D") for m in msgs]
         assert len(dms) == 1 and "Pending:* 1" in str(dms[0].blocks)
+
+
+async def test_a_pass_still_waiting_is_not_joined_by_another(database_url):
+    clock = Clock()
+    async with DevStack(database_url=database_url, now=clock, run_worker=False) as stack:  # nothing runs them
+        spec = next(s for s in scheduler.periodic_jobs(stack.rt.settings) if s.name == "reconcile")
+        for _ in range(3):
+            assert await scheduler.run_period(stack.rt, spec)
+            clock.advance(seconds=spec.every.total_seconds())
+        assert len([j for j in await stack.jobs() if j.kind == "shopify.reconcile"]) == 1
