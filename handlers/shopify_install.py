@@ -57,10 +57,11 @@ def register(app: web.Application, rt: Runtime) -> None:
         if (refusal := not_configured()) is not None:
             return refusal
         query = dict(request.query)
-        why = service.check_callback(settings, query, request.cookies.get(service.COOKIE), now=rt.now())
-        if why is not None:
+        refusal = service.check_callback(settings, query, request.cookies.get(service.COOKIE), now=rt.now())
+        if refusal is not None:
+            status, why = refusal
             log.warning("install callback refused: %s", why)
-            return page("Install refused", [why[0].upper() + why[1:] + "."], 400 if "hmac" not in why else 403)
+            return page("Install refused", [why[0].upper() + why[1:] + "."], status)
         shop = service.valid_shop(query["shop"]) or ""
         try:
             done = await flows.complete(rt, shop=shop, code=query["code"])

@@ -25,9 +25,10 @@ LINE = re.compile(rf"{PREFIX} at=(?P<at>\S+) row=(?P<row>\d+) count=(?P<count>\d
                    r"sig=(?P<sig>[0-9a-f]{64})")
 
 
-def _key(secret_key: str) -> bytes:
+def _sign(body: str, secret_key: str) -> str:
     # A key of its own, derived from the Fernet key: a checkpoint's signature reveals nothing of the sealing key.
-    return hashlib.sha256(b"holdfast audit checkpoint\0" + secret_key.encode()).digest()
+    key = hashlib.sha256(b"holdfast audit checkpoint\0" + secret_key.encode()).digest()
+    return hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -44,8 +45,7 @@ class Checkpoint:
 
     def line(self, secret_key: str) -> str:
         """The signed line to publish."""
-        sig = hmac.new(_key(secret_key), self.body().encode(), hashlib.sha256).hexdigest()
-        return f"{self.body()} sig={sig}"
+        return f"{self.body()} sig={_sign(self.body(), secret_key)}"
 
 
 def parse(line: str, secret_key: str) -> Checkpoint | None:
@@ -54,8 +54,7 @@ def parse(line: str, secret_key: str) -> Checkpoint | None:
     if m is None:
         return None
     point = Checkpoint(datetime.fromisoformat(m["at"]), int(m["row"]), int(m["count"]), m["head"])
-    expected = hmac.new(_key(secret_key), point.body().encode(), hashlib.sha256).hexdigest()
-    return point if hmac.compare_digest(expected, m["sig"]) else None
+    return point if hmac.compare_digest(_sign(point.body(), secret_key), m["sig"]) else None
 
 
 async def current(session: AsyncSession, *, now: datetime) -> Checkpoint | None:

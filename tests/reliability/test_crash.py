@@ -45,12 +45,16 @@ class Clicker:
             if m["thread_ts"] or rid is None or rid in self.acked or message_status(m["text"]) != "pending":
                 continue
             action = "request-approve" if wanted(rid) == "approved" else "request-reject"
-            reply = await self.procs.post("/decide", {"channel": m["channel"], "ts": m["ts"], "action_id": action,
-                                                      "user": "U0ANA", "values": {"reason": "not this month"}})
+            reply = await self.decide({"channel": m["channel"], "ts": m["ts"], "action_id": action,
+                                       "user": "U0ANA", "values": {"reason": "not this month"}})
             if reply.get("status") == 200:
                 self.acked[rid] = wanted(rid)
             else:
                 self.unanswered += 1  # the bot was down (or had no buttons yet): click again later
+
+    async def decide(self, click: dict) -> dict:
+        """One decision through the sandbox's control API."""
+        return await self.procs.post("/decide", click)
 
     async def run(self) -> None:
         while not self.stop.is_set():

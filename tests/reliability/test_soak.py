@@ -51,23 +51,13 @@ class TimedClicker(Clicker):
     def __init__(self, procs: Procs):
         super().__init__(procs)
         self.latencies: list[float] = []
-        post = procs.post
 
-        async def timed(path: str, body):
-            started = time.monotonic()
-            reply = await post(path, body)
-            if path == "/decide" and isinstance(reply, dict) and reply.get("status") == 200:
-                self.latencies.append(time.monotonic() - started)
-            return reply
-
-        self.post = timed
-
-    async def round(self) -> None:
-        real, self.procs.post = self.procs.post, self.post  # the parent's round posts through procs.post
-        try:
-            await super().round()
-        finally:
-            self.procs.post = real
+    async def decide(self, click: dict) -> dict:
+        started = time.monotonic()
+        reply = await super().decide(click)
+        if reply.get("status") == 200:
+            self.latencies.append(time.monotonic() - started)
+        return reply
 
 
 async def test_soak_nothing_lost_or_doubled_tables_bounded(database_url, tmp_path):

@@ -9,8 +9,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from sandbox.devserver import SHOP as DEV_SHOP
 from sandbox.devserver import APP, make_sandboxes
+from sandbox.devserver import SHOP as DEV_SHOP
 from sandbox.shopify import API_VERSION, ShopifySandbox
 from sandbox.shopify.customer_data import SUBSCRIBE_REFUSED
 

@@ -16,6 +16,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from sandbox.shopify import ShopifySandbox
 from sandbox.shopify.server import INVALID_TOKEN
 from sandbox.webhooks import sign_shopify_webhook
+from tests.sandbox.conftest import FakeClock
 
 SHOP, OTHER = "oauth-store.myshopify.com", "elsewhere.myshopify.com"
 CLIENT_ID, SECRET = "holdfast-client-id", "holdfast-client-secret"
@@ -25,23 +26,8 @@ GRAPHQL = f"/{SHOP}/admin/api/2026-10/graphql.json"
 SHOP_QUERY = "{ shop { name } }"
 
 
-class Clock:
-    """sb.clock, moved by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-async def sb(clock: Clock):
+async def sb(clock: FakeClock):
     sandbox = ShopifySandbox(clock=clock, bucket_size=1000.0, restore_rate=50.0)
     sandbox.add_shop(SHOP, access_token="shpat_static", webhook_secret="shop-whsec")
     sandbox.add_shop(OTHER, access_token="shpat_other")
@@ -108,14 +94,14 @@ async def test_client_credentials_refusals(sb: ShopifySandbox, client: TestClien
 
 
 async def test_expired_access_token_is_refused_like_an_unknown_one(sb: ShopifySandbox, client: TestClient,
-                                                                   clock: Clock) -> None:
+                                                                   clock: FakeClock) -> None:
     sb.oauth_apps[CLIENT_ID].client_credentials_ttl_s = 1  # a test shortens a ttl on the app
     sb.install_app(SHOP, CLIENT_ID)
     _, body = await token_request(client, grant_type="client_credentials")
     token = body["access_token"]
-    assert body["expires_in"] == 1 and sb.token_deadlines[token] == clock.now + 1
+    assert body["expires_in"] == 1 and sb.token_deadlines[token] == clock.t + 1
     assert (await graphql_status(client, token))[0] == 200
-    clock.now += 1.0
+    clock.t += 1.0
     assert await graphql_status(client, token) == (401, {"errors": INVALID_TOKEN})
     assert token not in sb.shops[SHOP].tokens and token not in sb.token_deadlines
     assert (await graphql_status(client, "shpat_static"))[0] == 200  # a static token never expires
@@ -164,9 +150,9 @@ async def test_code_exchange_expiring_and_not(sb: ShopifySandbox, client: TestCl
     assert sb.token_requests[0]["grant_type"] == "authorization_code"
 
 
-async def test_code_is_short_lived(sb: ShopifySandbox, client: TestClient, clock: Clock) -> None:
+async def test_code_is_short_lived(sb: ShopifySandbox, client: TestClient, clock: FakeClock) -> None:
     code = await code_for(client)
-    clock.now += 600
+    clock.t += 600
     status, body = await token_request(client, code=code)
     assert status == 400 and body["error"] == "invalid_request"
 
@@ -194,7 +180,7 @@ async def test_refresh_retry_until_the_replacement_is_used(sb: ShopifySandbox, c
         assert (await graphql_status(client, access))[0] == 200
 
 
-async def test_refresh_chain_and_expiry(sb: ShopifySandbox, client: TestClient, clock: Clock) -> None:
+async def test_refresh_chain_and_expiry(sb: ShopifySandbox, client: TestClient, clock: FakeClock) -> None:
     _, first = await token_request(client, code=await code_for(client), expiring="1")
     _, second = await refresh(client, first["refresh_token"])
     _, third = await refresh(client, second["refresh_token"])  # R2 used: R1 retired
@@ -202,12 +188,12 @@ async def test_refresh_chain_and_expiry(sb: ShopifySandbox, client: TestClient, 
     status, third = await refresh(client, second["refresh_token"])  # R2 may still be retried: R3 unused
     assert status == 200
     assert await refresh(client, "shprt_unknown") == REVOKED
-    clock.now += 3599
+    clock.t += 3599
     assert (await graphql_status(client, first["access_token"]))[0] == 401
     sb.oauth_apps[CLIENT_ID].refresh_token_ttl_s = 5
     _, short = await refresh(client, third["refresh_token"])
     assert short["refresh_token_expires_in"] == 5
-    clock.now += 5
+    clock.t += 5
     assert await refresh(client, short["refresh_token"]) == REVOKED
     assert [r["error"] for r in sb.token_requests[-2:]] == [None, "invalid_grant"]
 

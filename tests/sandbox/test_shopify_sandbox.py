@@ -30,6 +30,7 @@ from graphql import (
 from sandbox.shopify import API_VERSION, ShopifySandbox, build_sandbox_schema
 from sandbox.shopify.cost import LeakyBucket, operation_cost
 from sandbox.webhooks import sign_shopify_webhook
+from tests.sandbox.conftest import FakeClock
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 VECTORS = SHARED / "vectors" / "signature_vectors.json"
@@ -153,19 +154,6 @@ def test_subset_check_catches_inventions(real_schema: GraphQLSchema) -> None:
 
 
 # --- helpers -------------------------------------------------------------------------------------
-class FakeClock:
-    def __init__(self) -> None:
-        self.t = 1000.0
-
-    def __call__(self) -> float:
-        return self.t
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
 @pytest.fixture
 def sb(clock: FakeClock) -> ShopifySandbox:
     sandbox = ShopifySandbox(clock=clock, bucket_size=1000.0, restore_rate=50.0)

@@ -85,13 +85,13 @@ def callback_case(tamper: str) -> tuple[dict[str, str], str | None]:
 def test_check_callback(tamper, why):
     query, cookie = callback_case(tamper)
     found = service.check_callback(SETTINGS, query, cookie, now=NOW + timedelta(seconds=5))
-    assert (found is None) if why is None else (why in (found or ""))
+    assert (found is None) if why is None else (why in found[1] and found[0] == (403 if why == "hmac" else 400))
 
 
 def test_an_install_started_too_long_ago_is_refused():
     query, cookie = callback_case("none")
     found = service.check_callback(SETTINGS, query, cookie, now=NOW + timedelta(seconds=service.STATE_TTL_S + 1))
-    assert found and "minutes ago" in found
+    assert found and found[0] == 400 and "minutes ago" in found[1]
 
 
 def test_the_authorize_url_carries_scopes_redirect_and_state():

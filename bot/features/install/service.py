@@ -75,27 +75,28 @@ def start(settings: Settings, *, shop: str, now: datetime) -> Start:
     return Start(authorize, f"{nonce}:{issued}:{_sign(settings, f'{shop}:{nonce}:{issued}')}")
 
 
-def check_callback(settings: Settings, query: dict[str, str], cookie: str | None, *, now: datetime) -> str | None:
-    """Why the callback must be refused (one sentence), or None when its shop, HMAC and state all hold."""
+def check_callback(settings: Settings, query: dict[str, str], cookie: str | None, *, now: datetime) -> tuple[int, str] | None:
+    """(HTTP status, why) the callback must be refused, or None when its shop, HMAC and state all hold. A query
+    that is not Shopify's (its HMAC) is 403; one that does not belong to this browser's install, 400."""
     restart = "open the install link again"
     shop = valid_shop(query.get("shop"))
     if shop is None:
-        return f"`shop` is not a *.myshopify.com domain ({(query.get('shop') or 'missing')[:80]!r}): {restart}"
+        return 400, f"`shop` is not a *.myshopify.com domain ({(query.get('shop') or 'missing')[:80]!r}): {restart}"
     if not query.get("code"):
-        return f"the callback carries no authorization code: {restart}"
+        return 400, f"the callback carries no authorization code: {restart}"
     # validate_params: the HMAC over the other parameters, compared in constant time, and a timestamp < 24 h old.
     if not _session_class(settings).validate_params(dict(query)):
-        return "the query's hmac does not verify with SHOPIFY_CLIENT_SECRET (or it is older than a day)"
+        return 403, "the query's hmac does not verify with SHOPIFY_CLIENT_SECRET (or it is older than a day)"
     nonce, _, rest = (cookie or "").partition(":")
     issued, _, signature = rest.partition(":")
     if not cookie or not issued.isdigit():
-        return f"this browser did not start an install (no {COOKIE} cookie): {restart}"
+        return 400, f"this browser did not start an install (no {COOKIE} cookie): {restart}"
     if not hmac.compare_digest(signature, _sign(settings, f"{shop}:{nonce}:{issued}")):
-        return f"the install was started for another shop, or its cookie was altered: {restart}"
+        return 400, f"the install was started for another shop, or its cookie was altered: {restart}"
     if not hmac.compare_digest(nonce, query.get("state") or ""):
-        return f"`state` does not match the one this browser was given: {restart}"
+        return 400, f"`state` does not match the one this browser was given: {restart}"
     if now.timestamp() - int(issued) > STATE_TTL_S:
-        return f"the install was started more than {STATE_TTL_S // 60} minutes ago: {restart}"
+        return 400, f"the install was started more than {STATE_TTL_S // 60} minutes ago: {restart}"
     return None
 
 
