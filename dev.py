@@ -12,6 +12,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import time
 import venv
 from pathlib import Path
 
@@ -28,20 +29,30 @@ def _fingerprint() -> str:
     return digest.hexdigest()
 
 
+def install_command() -> list[str]:
+    """pip installing holdfast and its pinned dependencies, showing its own progress (Collecting …, Installing …)
+    but not the advice that needs no action here: pip's version nag, running as root, script locations."""
+    return [str(BIN / "python"), "-m", "pip", "install", "--disable-pip-version-check", "--no-warn-script-location",
+            "--root-user-action=ignore", "-c", str(ROOT / "requirements.lock"), "-e", f"{ROOT}[test]"]
+
+
 def ensure_env() -> None:
-    """Create or refresh .venv when pyproject.toml or requirements.lock changed."""
-    if sys.version_info < (3, 11):
+    """Create or refresh .venv when pyproject.toml or requirements.lock changed, saying which step it is at."""
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py runs on whatever python3 the machine has
         sys.exit(f"holdfast needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
     want = _fingerprint()
     if STAMP.exists() and STAMP.read_text() == want:
         return
+    started = time.monotonic()
     if not (BIN / "python").exists():
-        print("dev.py: creating .venv …", flush=True)
+        print("dev.py [1/2]: creating .venv …", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
-    print("dev.py: installing holdfast and its pinned dependencies (requirements.lock) …", flush=True)
-    pip = [str(BIN / "python"), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
-    subprocess.run([*pip, "-c", str(ROOT / "requirements.lock"), "-e", f"{ROOT}[test]"], check=True)
+    print("dev.py [2/2]: installing holdfast and its pinned dependencies (requirements.lock); pip's progress "
+          "follows …", flush=True)
+    # PYTHONWARNINGS: a Python DeprecationWarning from inside pip is not the operator's to act on.
+    subprocess.run(install_command(), check=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
     STAMP.write_text(want)
+    print(f"dev.py: .venv is ready ({time.monotonic() - started:.0f}s)", flush=True)
 
 
 def main(argv: list[str]) -> int:
@@ -60,7 +71,7 @@ def main(argv: list[str]) -> int:
     else:
         print(f"dev.py: unknown command {command!r}\n{__doc__}", file=sys.stderr)
         return 2
-    return subprocess.run(cmd, cwd=ROOT).returncode
+    return subprocess.run(cmd, cwd=ROOT, check=False).returncode
 
 
 if __name__ == "__main__":

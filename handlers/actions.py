@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.approvals.machine import Vote
-from bot.blocks import modal
+from bot.blocks import consequences, modal
 from bot.blocks.ids import ActionId, DecisionMeta, RequestRef
 from bot.features.requests import decisions
 from bot.jobs.slack_calls import retry_after
@@ -53,7 +53,9 @@ async def fill_form(rt: Runtime, client: AsyncWebClient, meta: DecisionMeta, use
         else:
             specs = policy.fields.approve if meta.vote == "approve" else policy.fields.reject
             summary = f"{req.order_snapshot.get('total_price')} {req.order_snapshot.get('currency')} · {policy.title}"
-            view = modal.form(meta, order_name=req.order_name, summary=summary, specs=specs)
+            said = consequences.of(policy, req.order_snapshot)
+            view = modal.form(meta, order_name=req.order_name, summary=summary, specs=specs,
+                              consequence=said.approve if meta.vote == "approve" else said.reject)
         await patiently(lambda: client.views_update(view_id=view_id, view=view))
     except Exception:  # the user sees the loading modal; operators get the log line
         log.exception("could not fill the decision modal for request %s", meta.request_id)

@@ -165,3 +165,14 @@ async def send_shopify_webhook(
             return response.status
     async with aiohttp.ClientSession() as own, own.post(url, data=raw, headers=headers, timeout=client_timeout) as response:
         return response.status
+
+
+async def post_signed_webhook(url: str, *, topic: str, shop: str, secret: str, raw: bytes, api_version: str,
+                              timeout: float = TIMEOUT_S) -> tuple[int, str, dict[str, str]]:
+    """POST `raw` exactly as given (a saved body keeps its bytes, so its HMAC is over what was sent), signed and
+    headed as Shopify sends a webhook; (status, reply text, the headers sent). Raises when no answer came."""
+    headers = shopify_webhook_headers(topic=topic, shop=shop, secret=secret, body=raw, api_version=api_version)
+    async with aiohttp.ClientSession() as session, session.post(
+            url, data=raw, headers=headers, timeout=aiohttp.ClientTimeout(total=timeout),
+            allow_redirects=False) as reply:
+        return reply.status, await reply.text(), headers

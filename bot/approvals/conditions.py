@@ -52,12 +52,20 @@ TEXT_OPS = {"eq", "in", "glob"}
 
 
 class ConditionError(ValueError):
-    """A condition that cannot be parsed; `path` names the offending key."""
+    """A condition that cannot be parsed; `path` names the offending key. An unknown name carries what it is
+    (`what`) and the closed set it should come from (`choices`), so a checker can suggest the nearest."""
 
-    def __init__(self, path: str, message: str):
+    def __init__(self, path: str, message: str, *, what: str | None = None, choices: tuple[str, ...] = ()):
         super().__init__(f"{path}: {message}")
         self.path = path
         self.message = message
+        self.what = what
+        self.choices = choices
+
+
+def _unknown(path: str, what: str, choices: list[str]) -> ConditionError:
+    return ConditionError(path, f"unknown {what}; expected one of {', '.join(choices)}", what=what,
+                          choices=tuple(choices))
 
 
 @dataclass(frozen=True)
@@ -99,7 +107,7 @@ def _text_leaf(fact: str, spec: Any, path: str, name: str | None = None) -> Node
     cmp, value = next(iter(spec.items()))
     sub = f"{path}.{cmp}"
     if cmp not in TEXT_OPS:
-        raise ConditionError(sub, f"unknown comparison; expected one of {', '.join(sorted(TEXT_OPS))}")
+        raise _unknown(sub, "comparison", sorted(TEXT_OPS))
     if cmp == "in":
         if not isinstance(value, list) or not value:
             raise ConditionError(sub, "expected a non-empty list of strings")
@@ -133,7 +141,7 @@ def _leaf(fact: str, spec: Any, path: str) -> Node:
     cmp, value = next(iter(spec.items()))
     sub = f"{path}.{cmp}"
     if cmp not in NUMBER_OPS:
-        raise ConditionError(sub, f"unknown comparison; expected one of {', '.join(NUMBER_OPS)}")
+        raise _unknown(sub, "comparison", list(NUMBER_OPS))
     return Node("fact", fact=fact, cmp=cmp, value=_number(value, sub), currency=currency.upper() if currency else None)
 
 
@@ -150,7 +158,7 @@ def parse(spec: Any, path: str = "when") -> Node:
     if key == "not":
         return Node("not", children=(parse(value, sub),))
     if key not in FACTS:
-        raise ConditionError(sub, f"unknown fact; expected one of all, any, not, {', '.join(sorted(FACTS))}")
+        raise _unknown(sub, "fact", ["all", "any", "not", *sorted(FACTS)])
     return _leaf(key, value, sub)
 
 

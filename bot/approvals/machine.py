@@ -11,6 +11,7 @@ from bot.approvals.effects import Effect, JobKind, dm_key, requester_dm_key, sho
 from bot.approvals.orders import OrderFacts
 from bot.approvals.policies import Match
 from bot.approvals.schema import Policy
+from bot.blocks.mrkdwn import escape
 
 HOLD_HANDLE = "holdfast-approval"  # ours alone on each fulfillment order; lets other apps' holds coexist
 
@@ -156,9 +157,11 @@ def progress(policy: Policy, votes: tuple[tuple[str, Vote], ...]) -> str:
 
 
 def fields_text(policy: Policy, fields: dict[str, Any]) -> str:
-    """Submitted fields as bullet lines under their labels."""
+    """Submitted fields as bullet lines under their labels, as mrkdwn: what an approver typed is escaped, so a note
+    like "Ship <today>" reads as typed in the message and in its thread."""
     labels = {f.id: f.label for f in (*policy.fields.approve, *policy.fields.reject)}
-    return "\n".join(f"• {labels.get(k, k)}: {v}" for k, v in fields.items() if v not in (None, ""))
+    return "\n".join(f"• {escape(str(labels.get(k, k)))}: {escape(str(v))}" for k, v in fields.items()
+                     if v not in (None, ""))
 
 
 def outcome(req: RequestState, policy: Policy, status: Status, *, by: str,

@@ -9,9 +9,11 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from bot.approvals.conditions import FACTS, GRAPHQL_FACTS, ConditionError, evaluate, facts_used
+from bot.approvals.conditions import FACTS, GRAPHQL_FACTS, evaluate, facts_used
+from bot.approvals.marks import START, Marks, Pos, compose
 from bot.approvals.orders import OrderFacts
 from bot.approvals.schema import Policy, PolicyFile, Roles
+from bot.approvals.teach import EXAMPLES, Taught, explain, money_equality
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,13 @@ class PolicySet:
     source: str
     roles: Roles = field(default_factory=Roles)
     staff: dict[str, str] = field(default_factory=dict)
+    marks: Marks = field(default_factory=Marks, compare=False, repr=False)  # where each key stands in the file
+    warnings: tuple[str, ...] = ()  # `file:line:col: warning: …` lines: valid, but probably not what was meant
+
+    def where(self, text: str) -> str | None:
+        """'file:line:col' of the first place `text` (a Slack id, say) is written in the file, if it is."""
+        pos = self.marks.first(text)
+        return f"{self.source}:{pos}" if pos else None
 
     @property
     def used_facts(self) -> frozenset[str]:
@@ -74,40 +83,67 @@ def _loc(raw: dict[str, Any], loc: tuple[Any, ...]) -> tuple[str, str]:
     pid = "-"
     if len(loc) >= 2 and loc[0] == "policies" and isinstance(loc[1], int):
         items = raw.get("policies") or []
-        if loc[1] < len(items) and isinstance(items[loc[1]], dict):
+        if isinstance(items, list) and loc[1] < len(items) and isinstance(items[loc[1]], dict):
             pid = str(items[loc[1]].get("id", f"#{loc[1] + 1}"))
         loc = loc[2:]
     path = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
     return pid, path or "(policy)"
 
 
+def _line(source: str, marks: Marks, raw: dict[str, Any], taught: Taught, level: str) -> tuple[Pos, str]:
+    """(where, 'file:line:col: error: policy id: key.path: message'): the form editors jump to."""
+    pos = marks.at(taught.path if taught.at is None else taught.at, key=taught.key)
+    pid, path = _loc(raw, taught.path)
+    if taught.path and taught.path[0] != "policies":
+        return pos, f"{source}:{pos}: {level}: {path}: {taught.message}"
+    return pos, f"{source}:{pos}: {level}: policy {pid}: {path}: {taught.message}"
+
+
+def _sorted(lines: list[tuple[Pos, str]]) -> list[str]:
+    return [text for _, text in sorted(lines, key=lambda pair: pair[0])]  # top of the file first, like a compiler
+
+
+def _duplicates(source: str, marks: Marks, ids: list[str]) -> list[str]:
+    lines = []
+    for i, pid in enumerate(ids):
+        first = ids.index(pid)
+        if first != i:
+            pos = marks.at(("policies", i, "id"))
+            lines.append(f"{source}:{pos}: error: policy {pid}: id: used more than once (first at line "
+                         f"{marks.at(('policies', first, 'id')).line}); give each policy its own id")
+    return lines
+
+
+def _yaml_problem(source: str, exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark is not None else source
+    if isinstance(exc, yaml.MarkedYAMLError):
+        what = " ".join(p for p in (exc.problem, exc.context) if p)
+        return f"{where}: error: not valid YAML: {what}"
+    return f"{where}: error: not valid YAML: {exc}"
+
+
 def load_text(text: str, source: str = "<policies>") -> PolicySet:
-    """Validate policy YAML; raises PolicyError with one line per problem."""
+    """Validate policy YAML; raises PolicyError with one `file:line:col: error: …` line per problem."""
     try:
-        raw = yaml.safe_load(text)
+        raw, marks = compose(text)
     except yaml.YAMLError as exc:
-        raise PolicyError([f"{source}: not valid YAML: {exc}"]) from None
+        raise PolicyError([_yaml_problem(source, exc)]) from None
     if not isinstance(raw, dict):
-        raise PolicyError([f"{source}: expected a mapping with a `policies` list"])
+        example = EXAMPLES[("PolicyFile", "policies")]
+        raise PolicyError([f"{source}:{START}: error: expected a mapping with a `policies` list, e.g. `{example}`"])
     try:
         parsed = PolicyFile.model_validate(raw)
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            pid, path = _loc(raw, tuple(err["loc"]))
-            ctx = err.get("ctx", {}).get("error")
-            if isinstance(ctx, ConditionError):
-                path, msg = ctx.path, ctx.message
-            else:
-                msg = err["msg"].removeprefix("Value error, ")
-            problems.append(f"{source}: policy {pid}: {path}: {msg}")
-        raise PolicyError(problems) from None
-    ids = [p.id for p in parsed.policies]
-    dupes = sorted({i for i in ids if ids.count(i) > 1})
+        raise PolicyError(_sorted([_line(source, marks, raw, explain(e), "error") for e in exc.errors()])) from None
+    dupes = _duplicates(source, marks, [p.id for p in parsed.policies])
     if dupes:
-        raise PolicyError([f"{source}: policy {d}: id: used more than once" for d in dupes])
+        raise PolicyError(dupes)
+    warnings = [_line(source, marks, raw, w, "warning") for i, item in enumerate(raw["policies"])
+                for w in money_equality(item.get("when"), ("policies", i, "when"))]
     ordered = sorted(parsed.policies, key=lambda p: p.priority)  # stable: file order breaks ties
-    return PolicySet(tuple(ordered), hashlib.sha256(text.encode()).hexdigest(), source, parsed.roles, parsed.staff)
+    return PolicySet(tuple(ordered), hashlib.sha256(text.encode()).hexdigest(), source, parsed.roles, parsed.staff,
+                     marks=marks, warnings=tuple(_sorted(warnings)))
 
 
 def facts_from(policies: PolicySet, order: OrderFacts) -> dict[str, str]:

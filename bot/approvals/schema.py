@@ -2,84 +2,29 @@
 
 from __future__ import annotations
 
-import re
-from datetime import timedelta
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from bot.approvals.conditions import Node, parse
+from bot.approvals.schema_parts import (
+    SLACK_CHANNEL,
+    SLACK_GROUP,
+    SLACK_USER,
+    Approvers,
+    Cancel,
+    Duration,
+    Escalation,
+    People,
+    Strict,
+    Tags,
+    Timers,
+    parse_duration,
+)
 
-SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
-SLACK_GROUP = re.compile(r"^S[A-Z0-9]{2,}$")
-SLACK_CHANNEL = re.compile(r"^[CGD][A-Z0-9]{2,}$")
-_DURATION = re.compile(r"(\d+)\s*([wdhms])")
-_UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
-
-
-def parse_duration(value: Any) -> timedelta:
-    """'90m', '2h', '1d12h', '1w' → timedelta; raises ValueError naming the accepted form."""
-    if isinstance(value, timedelta):
-        return value
-    text = str(value).strip().lower().replace(" ", "")
-    parts = _DURATION.findall(text)
-    if not text or "".join(n + u for n, u in parts) != text:
-        raise ValueError(f"expected a duration like 30m, 2h, 1d12h or 1w, got {value!r}")
-    delta = timedelta(**{_UNITS[u]: 0 for u in _UNITS})
-    for number, unit in parts:
-        delta += timedelta(**{_UNITS[unit]: int(number)})
-    if delta <= timedelta(0):
-        raise ValueError(f"a duration must be longer than zero, got {value!r}")
-    return delta
-
-
-Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
-
-
-def _ids(values: list[str], pattern: re.Pattern[str], what: str) -> list[str]:
-    bad = [v for v in values if not isinstance(v, str) or not pattern.match(v)]
-    if bad:
-        raise ValueError(f"not {what}: {', '.join(map(str, bad))}")
-    return values
-
-
-class Strict(BaseModel):
-    """Base: unknown keys are mistakes."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
-class People(Strict):
-    """Slack users and user groups."""
-
-    users: list[str] = Field(default_factory=list)
-    groups: list[str] = Field(default_factory=list)
-
-    @field_validator("users")
-    @classmethod
-    def _users(cls, v: list[str]) -> list[str]:
-        return _ids(v, SLACK_USER, "Slack user ids (U… or W…)")
-
-    @field_validator("groups")
-    @classmethod
-    def _groups(cls, v: list[str]) -> list[str]:
-        return _ids(v, SLACK_GROUP, "Slack user group ids (S…)")
-
-
-class Approvers(People):
-    """Who may decide, and how many distinct approvals decide."""
-
-    required: int = Field(1, ge=1, le=20)
-    rejections_required: int = Field(1, ge=1, le=20)
-    delegation: bool = False
-
-    @model_validator(mode="after")
-    def _possible(self) -> Approvers:
-        if not self.users and not self.groups:
-            raise ValueError("at least one approver (users or groups) is required")
-        if not self.groups and self.required > len(set(self.users)):
-            raise ValueError(f"required: {self.required} approvals cannot come from {len(set(self.users))} listed user(s)")
-        return self
+# The blocks are imported from here by the rest of holdfast, as before schema_parts.py was split off.
+__all__ = ["SLACK_CHANNEL", "SLACK_GROUP", "SLACK_USER", "Approvers", "Cancel", "Duration", "Escalation", "People",
+           "Tags", "Timers", "parse_duration"]
 
 
 class FieldSpec(Strict):
@@ -98,7 +43,7 @@ class FieldSpec(Strict):
     @model_validator(mode="after")
     def _consistent(self) -> FieldSpec:
         if self.type == "select" and not self.options:
-            raise ValueError("options: a select field needs at least one option")
+            raise ValueError("options: a select field needs at least one option, e.g. `options: [\"yes\", \"no\"]`")
         if self.type == "select" and len(self.options) > 100:
             raise ValueError("options: Slack allows at most 100 options")
         if self.options and self.type != "select":
@@ -128,70 +73,6 @@ class Fields(Strict):
                 raise ValueError(f"{side}: field id(s) used twice: {', '.join(dupes)}")
             if len(ids) > 20:
                 raise ValueError(f"{side}: at most 20 fields fit in a modal")
-        return self
-
-
-class Tags(Strict):
-    """Order tags set while pending and after each outcome."""
-
-    pending: str = Field("holdfast-pending", min_length=1, max_length=40)
-    approved: str = Field("holdfast-approved", min_length=1, max_length=40)
-    rejected: str = Field("holdfast-rejected", min_length=1, max_length=40)
-    expired: str = Field("holdfast-expired", min_length=1, max_length=40)
-
-
-class Cancel(Strict):
-    """How a rejection cancels the order (`on_reject: cancel`)."""
-
-    reason: Literal["CUSTOMER", "DECLINED", "FRAUD", "INVENTORY", "STAFF", "OTHER"] = "DECLINED"
-    restock: bool = True
-    refund: bool = False
-    notify_customer: bool = False
-
-
-class Escalation(Strict):
-    """Where an overdue request goes: a channel and/or users to DM."""
-
-    channel: str | None = None
-    users: list[str] = Field(default_factory=list)
-
-    @field_validator("channel")
-    @classmethod
-    def _channel(cls, v: str | None) -> str | None:
-        if v is not None and not SLACK_CHANNEL.match(v):
-            raise ValueError(f"not a Slack channel id (C…, G… or D…): {v!r}")
-        return v
-
-    @field_validator("users")
-    @classmethod
-    def _users(cls, v: list[str]) -> list[str]:
-        return _ids(v, SLACK_USER, "Slack user ids (U… or W…)")
-
-
-class Timers(Strict):
-    """Reminders, escalation and expiry, counted from when the request was created."""
-
-    remind_after: Duration | None = None
-    remind_every: Duration | None = None
-    max_reminders: int = Field(3, ge=0, le=50)
-    escalate_after: Duration | None = None
-    escalate_to: Escalation | None = None
-    expire_after: Duration | None = None
-    on_expire: Literal["keep_hold", "reject", "approve"] = "keep_hold"
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Timers:
-        if self.escalate_after and not self.escalate_to:
-            raise ValueError("escalate_to: escalate_after needs somewhere to escalate to (channel and/or users)")
-        if self.escalate_to and not self.escalate_after:
-            raise ValueError("escalate_after: escalate_to is set but never used without escalate_after")
-        if self.remind_every and not self.remind_after:
-            raise ValueError("remind_after: remind_every repeats a reminder that is never first sent")
-        if self.expire_after:
-            for name in ("remind_after", "escalate_after"):
-                earlier = getattr(self, name)
-                if earlier and earlier >= self.expire_after:
-                    raise ValueError(f"{name} ({earlier}) must come before expire_after ({self.expire_after})")
         return self
 
 
@@ -265,7 +146,8 @@ class Policy(Strict):
     @model_validator(mode="after")
     def _compile(self) -> Policy:
         if self.when is None and self.internal is None:
-            raise ValueError("when: a policy needs a condition (or `internal:` for /order-request policies)")
+            raise ValueError("when: a policy needs a condition (or `internal:` for /order-request policies), "
+                             "e.g. `when: {total_price: {gte: 1000}}`")
         self.condition = parse(self.when) if self.when is not None else None
         return self
 

@@ -15,7 +15,8 @@ from slack_sdk.models.blocks import (ActionsBlock, ButtonElement, ContextBlock, 
                                      SectionBlock)
 
 from bot.blocks.ids import ActionId
-from bot.blocks.queue import PageRef, escape
+from bot.blocks.mrkdwn import escape
+from bot.blocks.queue import PageRef
 from bot.reports.figures import duration_text
 
 MAX_POLICIES = 8  # lines of the "by policy" list before "…and N more"

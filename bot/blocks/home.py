@@ -8,7 +8,8 @@ from typing import Any
 
 from slack_sdk.models.blocks import ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
-from bot.blocks.queue import QueueItem, escape, item_blocks
+from bot.blocks.mrkdwn import escape
+from bot.blocks.queue import QueueItem, item_blocks
 from bot.blocks.reports import figures_blocks
 from bot.reports.figures import Figures, duration_text
 

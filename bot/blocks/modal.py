@@ -21,6 +21,7 @@ from slack_sdk.models.views import View
 from bot.approvals.fields import ACTION, block_id
 from bot.approvals.schema import FieldSpec
 from bot.blocks.ids import CallbackId, DecisionMeta
+from bot.blocks.mrkdwn import escape
 
 TITLES = {"approve": "Approve order", "reject": "Reject order"}
 
@@ -49,15 +50,17 @@ def loading(meta: DecisionMeta) -> dict[str, Any]:
                 ).to_dict()
 
 
-def form(meta: DecisionMeta, *, order_name: str, summary: str, specs: list[FieldSpec]) -> dict[str, Any]:
-    """The fields the policy asks for, with a submit button."""
+def form(meta: DecisionMeta, *, order_name: str, summary: str, specs: list[FieldSpec],
+         consequence: str | None = None) -> dict[str, Any]:
+    """The fields the policy asks for, with a submit button, and what submitting does (bot/blocks/consequences.py)."""
     verb = "Approve" if meta.vote == "approve" else "Reject"
     blocks: list[Any] = [SectionBlock(text=MarkdownTextObject(text=f"*{verb} order {order_name}*\n{summary}"[:3000]))]
     for spec in specs:
         blocks.append(InputBlock(block_id=block_id(spec), label=spec.label, element=_element(spec),
                                  optional=not spec.required))
-    if meta.vote == "reject":
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text="What happens to the order follows the policy.")]))
+    if consequence or meta.vote == "reject":
+        said = escape(consequence) if consequence else "What happens to the order follows the policy."
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=said[:3000])]))
     return View(type="modal", callback_id=CallbackId.DECISION, title=TITLES[meta.vote], submit=verb, close="Cancel",
                 private_metadata=meta.dump(), blocks=blocks).to_dict()
 

@@ -7,11 +7,21 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from slack_sdk.models.blocks import (ActionsBlock, ButtonElement, ConfirmObject, ContextBlock, HeaderBlock,
-                                     MarkdownTextObject, SectionBlock)
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    ConfirmObject,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
 
+from bot.blocks.consequences import CONFIRM_TITLE
 from bot.blocks.ids import ActionId, BlockId, RequestRef
 from bot.blocks.money import format_money
+from bot.blocks.mrkdwn import escape
 from bot.blocks.request_message import admin_url
 from bot.reports.figures import duration_text
 
@@ -19,11 +29,6 @@ MESSAGE_BLOCKS = 50  # Slack's limit for a message (a response_url reply include
 ITEM_BLOCKS = 2  # a section and its buttons
 FIXED_BLOCKS = 3  # header, filter line, "more" button
 PAGE_SIZE = (MESSAGE_BLOCKS - FIXED_BLOCKS) // ITEM_BLOCKS
-
-
-def escape(text: str) -> str:
-    """Escape Slack mrkdwn's three control characters."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 class PageRef(BaseModel):
@@ -64,6 +69,7 @@ class QueueItem:
     approve_form: bool = False
     reject_form: bool = False
     buttons: bool = True
+    reject_said: str | None = None  # what rejecting does (bot/blocks/consequences.py), for the confirmation
 
 
 def _money(amount: str, currency: str) -> str:
@@ -85,9 +91,11 @@ def item_blocks(item: QueueItem, now: datetime) -> list[Any]:
         blocks.append(ActionsBlock(block_id=f"{BlockId.QUEUE_ITEM}-{item.id}", elements=[
             ButtonElement(text="Approve", action_id=ActionId.APPROVE, value=approve, style="primary"),
             ButtonElement(text="Reject", action_id=ActionId.REJECT, value=reject, style="danger",
-                          confirm=ConfirmObject(title="Reject this order?",
-                                                text=f"Order {item.order_name[:200]} will be rejected as the policy says.",
-                                                confirm="Reject", deny="Cancel")),
+                          confirm=ConfirmObject(title=f"Reject order {item.order_name}?"[:CONFIRM_TITLE],
+                                                text=PlainTextObject(text=item.reject_said or (
+                                                    f"Order {item.order_name[:200]} will be rejected as its policy "
+                                                    "says.")),
+                                                confirm="Reject", deny="Cancel", style="danger")),
         ]))
     return blocks
 

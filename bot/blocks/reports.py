@@ -9,7 +9,8 @@ from typing import Any
 
 from slack_sdk.models.blocks import ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
-from bot.blocks.queue import MESSAGE_BLOCKS, PageRef, escape, more_button
+from bot.blocks.mrkdwn import escape
+from bot.blocks.queue import MESSAGE_BLOCKS, PageRef, more_button
 from bot.reports.figures import Figures, duration_text
 from bot.reports.query import Query, Sub
 

@@ -8,17 +8,20 @@ from typing import Any
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
-    UserSelectElement,
     ButtonElement,
     ConfirmObject,
     ContextBlock,
     HeaderBlock,
     MarkdownTextObject,
+    PlainTextObject,
     SectionBlock,
+    UserSelectElement,
 )
 
+from bot.blocks.consequences import CONFIRM_TITLE, Consequences
 from bot.blocks.ids import ActionId, BlockId, RequestRef
 from bot.blocks.money import format_money
+from bot.blocks.mrkdwn import escape
 
 MAX_LINES = 5
 HEADLINES = {"pending": "needs approval", "approved": "approved", "rejected": "rejected", "expired": "expired",
@@ -58,6 +61,10 @@ class RequestView:
     delegation: bool = False
     assignee: str | None = None
     internal: dict[str, Any] | None = None  # an /order-request: requester, draft state, the order it became
+    consequences: Consequences | None = None  # what Approve and Reject do, from the policy (None: policy gone)
+    applied: str | None = None  # what the decision did once Shopify applied it ("order cancelled, …")
+    keeps_hold: bool = False  # decided, and the policy leaves holdfast's hold on the order
+    show_shop: bool = False  # holdfast serves more than one shop: say which one this order is from
 
 
 def admin_url(shop: str, legacy_id: str) -> str:
@@ -66,18 +73,13 @@ def admin_url(shop: str, legacy_id: str) -> str:
     return f"https://admin.shopify.com/store/{store}/orders/{legacy_id}"
 
 
-def _escape(text: str) -> str:
-    # Slack mrkdwn treats these three as control characters.
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def _money(amount: str, currency: str) -> str:
     return format_money(amount, currency)
 
 
 def _lines(order: dict[str, Any]) -> str:
     items = order.get("line_items") or []
-    shown = [f"• {li['quantity']} × {_escape(li['title'])}" + (f" ({_escape(li['sku'])})" if li.get("sku") else "") for li in items[:MAX_LINES]]
+    shown = [f"• {li['quantity']} × {escape(li['title'])}" + (f" ({escape(li['sku'])})" if li.get("sku") else "") for li in items[:MAX_LINES]]
     if len(items) > MAX_LINES:
         shown.append(f"…and {len(items) - MAX_LINES} more")
     return "\n".join(shown) or "_no line items_"
@@ -88,7 +90,7 @@ def _draft_line(view: RequestView) -> str:
     i = view.internal or {}
     if i.get("placed_order_gid"):
         legacy = i["placed_order_gid"].rsplit("/", 1)[-1]
-        return f":package: order <{admin_url(view.shop, legacy)}|{_escape(i.get('placed_order_name') or legacy)}> placed"
+        return f":package: order <{admin_url(view.shop, legacy)}|{escape(i.get('placed_order_name') or legacy)}> placed"
     return {"open": ":memo: draft order, not placed until approved", "rejected": ":memo: draft kept, tagged as not approved",
             "deleted": ":wastebasket: draft deleted"}.get(i.get("draft_state") or "", ":memo: draft order")
 
@@ -98,8 +100,16 @@ def _hold_line(view: RequestView) -> str:
         return _draft_line(view)
     label = HOLD_LABELS.get(view.hold_state, view.hold_state)
     if view.hold_state in ("failed", "waiting") and view.hold_error:
-        label += f": {_escape(view.hold_error)}"
+        label += f": {escape(view.hold_error)}"
     return label
+
+
+def _kept(view: RequestView) -> str:
+    # Nothing lands in Shopify after such a decision: the hold (or its absence) is the outcome.
+    name = escape(view.order["name"])
+    if view.hold_state in ("placed", "waiting"):
+        return f":lock: hold kept in Shopify: order {name} is not fulfilled until someone releases it there"
+    return f":warning: no holdfast hold on order {name}: nothing stops it shipping; hold or cancel it in Shopify"
 
 
 def _outcome(view: RequestView) -> str:
@@ -110,22 +120,36 @@ def _outcome(view: RequestView) -> str:
     who = f" by <@{view.decided_by}>" if view.decided_by and view.decided_by != "holdfast" else ""
     lines = [f"{verb}{who} {when}".strip()]
     if view.fields:
-        lines.append(_escape(view.fields))
+        lines.append(view.fields)  # mrkdwn already: machine.fields_text escapes what was typed
     if view.outcome_state:
         state = OUTCOMES.get(view.outcome_state, view.outcome_state)
-        lines.append(state + (f": {_escape(view.outcome_error)}" if view.outcome_error else ""))
+        if view.outcome_state == "done" and view.applied:
+            state += f": {escape(view.applied)}"
+        lines.append(state + (f": {escape(view.outcome_error)}" if view.outcome_error else ""))
+    elif view.keeps_hold:
+        lines.append(_kept(view))
     return "\n".join(lines)
+
+
+def _confirm(title: str, text: str, verb: str, style: str) -> ConfirmObject:
+    # plain_text: an order name or a tag is never read as mrkdwn; Slack's limits are in bot/blocks/consequences.py.
+    return ConfirmObject(title=title[:CONFIRM_TITLE], text=PlainTextObject(text=text), confirm=verb, deny="Cancel",
+                         style=style)
 
 
 def _decision_buttons(view: RequestView, order_name: str) -> ActionsBlock:
     approve = RequestRef(request_id=view.id, version=view.version, form=view.approve_form).dump()
     reject = RequestRef(request_id=view.id, version=view.version, form=view.reject_form).dump()
+    said = view.consequences
+    what = "draft" if view.internal is not None else "order"
+    # Approving is one click unless it does more than release a hold (a draft becomes an order).
+    asks = _confirm(f"Approve {what} {order_name}?", said.approve, "Approve", "primary") if (
+        said is not None and said.approve_asks) else None
+    reject_text = said.reject if said is not None else f"Order {order_name} will be rejected as its policy says."
     elements: list[Any] = [
-        ButtonElement(text="Approve", action_id=ActionId.APPROVE, value=approve, style="primary"),
+        ButtonElement(text="Approve", action_id=ActionId.APPROVE, value=approve, style="primary", confirm=asks),
         ButtonElement(text="Reject", action_id=ActionId.REJECT, value=reject, style="danger",
-                      confirm=ConfirmObject(title="Reject this order?",
-                                            text=f"Order {order_name} will be rejected as the policy says.",
-                                            confirm="Reject", deny="Cancel")),
+                      confirm=_confirm(f"Reject {what} {order_name}?", reject_text, "Reject", "danger")),
     ]
     if view.delegation:
         elements.append(UserSelectElement(action_id=ActionId.DELEGATE, placeholder="Hand over to…"))
@@ -133,41 +157,53 @@ def _decision_buttons(view: RequestView, order_name: str) -> ActionsBlock:
 
 
 def _request_details(o: dict[str, Any]) -> str:
-    lines = [f"*Ship to* {_escape(str(o.get('ship_to') or '?'))} · *needed by* {o.get('deliver_by') or '?'}"]
-    lines += [f"• {_escape(str(k).replace('_', ' ').capitalize())}: {_escape(str(v))}"
+    lines = [f"*Ship to* {escape(str(o.get('ship_to') or '?'))} · *needed by* {o.get('deliver_by') or '?'}"]
+    lines += [f"• {escape(str(k).replace('_', ' ').capitalize())}: {escape(str(v))}"
               for k, v in (o.get("fields") or {}).items()]
     return "\n".join(lines)
 
 
 def text_fallback(view: RequestView) -> str:
-    """Notification text (shown where blocks are not)."""
+    """Notification text (shown where blocks are not, and read by screen readers): it says the message's state."""
     o = view.order
-    return f"Approval needed: order {o['name']} ({_money(o['total_price'], o['currency'])}), policy {view.policy_title}"
+    what = f"order {o['name']} ({_money(o['total_price'], o['currency'])}), policy {view.policy_title}"
+    if view.status == "pending":
+        return f"Approval needed: {what}"
+    by_holdfast = not view.decided_by or view.decided_by == "holdfast"
+    head = {"approved": "Approved", "rejected": "Rejected", "expired": "Expired without a decision",
+            "closed": "Closed outside holdfast"}.get(view.status, view.status.capitalize())
+    if view.status in ("approved", "rejected"):
+        head += " on expiry" if by_holdfast else f" by <@{view.decided_by}>"
+    tail = "; Shopify refused it" if view.outcome_state == "failed" else ""
+    return f"{head}: {what}{tail}"
 
 
 def build(view: RequestView) -> list[dict[str, Any]]:
     """Blocks for the request message in its current state."""
     o = view.order
     link = admin_url(view.shop, o["legacy_id"])
-    customer = _escape(o.get("customer_name") or o.get("customer_email") or "unknown customer")
+    customer = escape(o.get("customer_name") or o.get("customer_email") or "unknown customer")
     who = "Customer"
     if view.internal is not None:  # an /order-request: the draft, and who asked for it
         link = link.replace("/orders/", "/draft_orders/")
         who, customer = "Requested by", f"<@{view.internal.get('requester')}>"
+    facts = [
+        MarkdownTextObject(text=f"*Order*\n<{link}|{escape(o['name'])}>"),
+        MarkdownTextObject(text=f"*{who}*\n{customer}"),
+        MarkdownTextObject(text=f"*Total*\n{_money(o['total_price'], o['currency'])}"),
+    ]
+    if view.internal is None:  # a request's own ship-to is in its details below
+        country = o.get("shipping_country")
+        facts.append(MarkdownTextObject(text=f"*Ships to*\n{escape(str(country)) if country else 'no shipping address'}"))
+    if view.show_shop:  # one shop served: naming it on every message says nothing
+        facts.append(MarkdownTextObject(text=f"*Shop*\n{escape(view.shop)}"))
     blocks = [
         HeaderBlock(text=f"Order {o['name']} {HEADLINES.get(view.status, view.status)}"[:150]),
-        SectionBlock(
-            fields=[
-                MarkdownTextObject(text=f"*Order*\n<{link}|{_escape(o['name'])}>"),
-                MarkdownTextObject(text=f"*{who}*\n{customer}"),
-                MarkdownTextObject(text=f"*Total*\n{_money(o['total_price'], o['currency'])}"),
-                MarkdownTextObject(text=f"*Shop*\n{_escape(view.shop)}"),
-            ]
-        ),
+        SectionBlock(fields=facts),
         SectionBlock(text=MarkdownTextObject(text=_lines(o)[:3000])),
         SectionBlock(
             text=MarkdownTextObject(
-                text=f"*Flagged by* {_escape(view.policy_title)}: " + _escape("; ".join(view.reasons) or "matched")
+                text=f"*Flagged by* {escape(view.policy_title)}: " + escape("; ".join(view.reasons) or "matched")
             )
         ),
         ContextBlock(elements=[MarkdownTextObject(text=_hold_line(view))]),

@@ -18,9 +18,10 @@ from bot.approvals.policies import PolicySet
 from bot.policy_file import load_file
 from bot.runtime import Runtime
 from bot.settings import Settings
+from sandbox.control_slack import view_state_values
 from sandbox.devserver import (
     BOT_TOKEN,
-    CHANNEL,
+    CHANNEL,  # noqa: F401 - re-exported for tests and the demo
     CLIENT_ID,
     CLIENT_SECRET,
     SHOP,
@@ -31,9 +32,10 @@ from sandbox.devserver import (
     make_sandboxes,
     serve,
 )
-from sandbox.devserver import run as run_sandbox  # `holdfast sandbox`: the stand-ins on their own
+from sandbox.devserver import run as run_sandbox  # noqa: F401 - `holdfast sandbox`: the stand-ins on their own
 from sandbox.simulator import SlackSimulator
 from sandbox.slack.ratelimit import SLACK_LIMITS
+from sandbox.webhooks import post_signed_webhook  # noqa: F401 - `holdfast sandbox send` (bot/cli/send.py)
 from storage import audit, requests
 from storage.models import ApprovalRequest, AuditEvent, Job
 
@@ -209,25 +211,7 @@ class DevStack:
 
     async def submit_modal(self, view: dict, user: str, values: dict[str, Any]) -> tuple[int, str]:
         """Submit a decision modal with {field id: value} (select: option value; date: ISO; user: user id)."""
-        state: dict[str, dict] = {}
-        for block in view["blocks"]:
-            if block["type"] != "input":
-                continue
-            element = block["element"]
-            field = block["block_id"].removeprefix("field-")
-            if field not in values:
-                continue
-            raw, kind = values[field], element["type"]
-            if kind == "static_select":
-                picked = next(o for o in element["options"] if o["value"] == raw)
-                entry = {"type": kind, "selected_option": picked}
-            elif kind == "datepicker":
-                entry = {"type": kind, "selected_date": raw}
-            elif kind == "users_select":
-                entry = {"type": kind, "selected_user": raw}
-            else:
-                entry = {"type": kind, "value": None if raw is None else str(raw)}
-            state[block["block_id"]] = {element["action_id"]: entry}
+        state = view_state_values(view, values)
         assert self.sim
         return await self.sim.submit_view(view["id"], user, state)
 

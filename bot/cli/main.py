@@ -1,168 +1,34 @@
-"""The `holdfast` command: serve, worker, migrate, rotate-secrets, check, demo, sandbox, audit."""
+"""The `holdfast` command: its argument parser and entry point (the commands live in bot/cli/commands.py,
+serve.py, policy.py, verify.py)."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import logging
-import os
-import signal
 import sys
-from datetime import UTC, datetime
-from pathlib import Path
 
 from bot import logctx
 from bot.approvals.policies import PolicyError
-from bot.cli import policy
-from bot.cli import verify as verify_cli
+from bot.cli import exits, policy
+from bot.cli import send as send_cli
+from bot.cli.commands import (
+    cmd_audit_export,
+    cmd_audit_verify,
+    cmd_demo,
+    cmd_jobs,
+    cmd_jobs_retry,
+    cmd_migrate,
+    cmd_rotate_secrets,
+    cmd_sandbox,
+)
+from bot.cli.common import fail as _fail
+from bot.cli.common import settings_of as _settings
+from bot.cli.help import Parser, finish, version
+from bot.cli.serve import banner, cmd_serve, cmd_worker
 from bot.policy_file import load_file
-from bot.settings import Settings
-from storage.secrets import SecretKeyError
 
+__all__ = ["banner", "cmd_serve", "cmd_worker", "main", "parser"]
 log = logging.getLogger("holdfast")
-
-
-def _settings(args: argparse.Namespace) -> Settings:
-    settings = Settings()
-    if getattr(args, "config", None):
-        settings = settings.model_copy(update={"config_path": Path(args.config)})
-    return settings
-
-
-def _fail(lines: list[str], hint: str) -> int:
-    for line in lines:
-        print(line, file=sys.stderr)
-    print(hint, file=sys.stderr)
-    return 2
-
-
-def cmd_serve(args: argparse.Namespace) -> int:
-    """Run the web app (Slack + Shopify webhooks) and, unless --no-worker, the job worker."""
-    from aiohttp import web
-
-    from bot.app import RUNTIME, create_app
-
-    settings = _settings(args)
-    if missing := settings.missing_for_serve():
-        return _fail(missing, "Set them in the environment (see README: Environment variables) and start again.")
-    if args.socket_mode and not settings.slack_app_token.get_secret_value():
-        return _fail(["--socket-mode needs SLACK_APP_TOKEN (an xapp-… app-level token with connections:write)."],
-                     "Create one under Basic Information → App-Level Tokens, then export SLACK_APP_TOKEN.")
-    if args.poll:  # no public URL: Shopify is read by reconciliation every poll_every_s instead of webhooks
-        settings = settings.model_copy(update={"poll": True})
-    if args.since:  # look further back than this database's history of the shops (a replaced database)
-        from bot.approvals.schema import parse_duration
-
-        try:
-            since = datetime.now(UTC) - parse_duration(args.since)
-        except ValueError:
-            return _fail([f"--since {args.since!r} is not a duration"], "Give one like 24h, 3d or 90m.")
-        settings = settings.model_copy(update={"reconcile_since": since})
-    try:
-        app = create_app(settings, run_worker=not args.no_worker, socket_mode=args.socket_mode,
-                         pid_file=settings.pid_file)
-    except PolicyError as exc:
-        return _fail(exc.problems, f"Fix {settings.config_path} (see `holdfast check`) and start again.")
-    except SecretKeyError as exc:
-        return _fail([str(exc)], "Nothing was started.")
-    host, port = args.host or settings.host, args.port or settings.port
-    log.info("%s", banner(settings, host=host, port=port, worker=not args.no_worker, socket_mode=args.socket_mode,
-                         policies=app[RUNTIME].policies))
-    try:
-        web.run_app(app, host=host, port=port, print=None)
-    except SecretKeyError as exc:  # a stored token no configured key opens (found while starting)
-        return _fail([str(exc)], "holdfast did not start.")
-    log.info("holdfast serve stopped (pid %s)", os.getpid())
-    return 0
-
-
-def banner(settings: Settings, *, host: str, port: int, worker: bool, socket_mode: bool, policies) -> str:
-    """One line at start: where it listens, the policy file and its hash, the database, the mode."""
-    from sqlalchemy.engine import make_url
-
-    from storage.db import normalise_url
-
-    try:
-        database = make_url(normalise_url(settings.database_url)).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - shown, not used: an unparsable URL fails with its own message later
-        database = "(unparsable DATABASE_URL)"
-    shops = ", ".join(settings.own_shops() + list(settings.shops())) or "shops installed through /shopify/install"
-    mode = " + ".join(filter(None, ["Slack over Socket Mode" if socket_mode else "Slack events over HTTP",
-                                    "Shopify by polling" if settings.poll else "Shopify webhooks",
-                                    "worker" if worker else "no worker"]))
-    return (f"holdfast serve (pid {os.getpid()}) listening on http://{host}:{port}; policies {settings.config_path} "
-            f"({len(policies.policies)}, hash {policies.file_hash[:12]}); database {database}; shops {shops}; {mode}")
-
-
-def cmd_worker(args: argparse.Namespace) -> int:
-    """Run only the job worker (the Procfile's `worker`)."""
-    from bot.app import build_runtime, reload_on_sighup, resources, scheduler_task
-
-    settings = _settings(args)
-    try:
-        rt = build_runtime(settings)
-    except PolicyError as exc:
-        return _fail(exc.problems, f"Fix {settings.config_path} and start again.")
-    except SecretKeyError as exc:
-        return _fail([str(exc)], "Nothing was started.")
-
-    if settings.worker_metrics_port:  # the worker's own /metrics (its job counters and latencies)
-        from prometheus_client import start_http_server
-
-        try:
-            start_http_server(settings.worker_metrics_port, addr=settings.host)
-            log.info("holdfast worker (pid %s): metrics on http://%s:%s/metrics", os.getpid(), settings.host,
-                     settings.worker_metrics_port)
-        except OSError as exc:
-            log.warning("holdfast worker: no metrics (port %s: %s); set HOLDFAST_WORKER_METRICS_PORT to a free "
-                        "port, or 0 for none", settings.worker_metrics_port, exc.strerror)
-
-    async def run() -> None:
-        async with resources(rt), reload_on_sighup(rt), contextlib.AsyncExitStack() as stack:
-            if settings.run_scheduler:
-                await stack.enter_async_context(scheduler_task(rt))
-            # SIGTERM (a deploy, a scale-down) lets running jobs finish instead of cutting them off mid-call.
-            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, rt.worker.stop)
-            await rt.worker.run_forever()
-
-    try:
-        asyncio.run(run())
-    except KeyboardInterrupt:
-        pass
-    except SecretKeyError as exc:  # no key while SHOPIFY_SHOPS has tokens to store, or a token no key opens
-        return _fail([str(exc)], "holdfast did not start.")
-    return 0
-
-
-def cmd_rotate_secrets(args: argparse.Namespace) -> int:
-    """Re-encrypt every stored token with HOLDFAST_SECRET_KEY (after a key rotation)."""
-    from bot.cli.secrets import report, rotate
-
-    try:
-        code, lines = report(asyncio.run(rotate(_settings(args))))
-    except SecretKeyError as exc:
-        return _fail([str(exc)], "Nothing was changed.")
-    print("\n".join(lines), file=sys.stdout if code == 0 else sys.stderr)
-    return code
-
-
-def cmd_migrate(args: argparse.Namespace) -> int:
-    """Apply database migrations (the Procfile's `release`)."""
-    from storage.db import current_revision, make_engine, migrate
-
-    settings = _settings(args)
-
-    async def run() -> str | None:
-        engine = make_engine(settings.database_url)
-        try:
-            await migrate(engine)
-            return await current_revision(engine)
-        finally:
-            await engine.dispose()
-
-    print(f"database at revision {asyncio.run(run())}")
-    return 0
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -171,11 +37,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     try:
         policies = load_file(settings.config_path)
     except PolicyError as exc:
-        return _fail(exc.problems, f"{len(exc.problems)} problem(s); nothing was changed.")
+        return _fail(exc.problems, f"{len(exc.problems)} problem(s).")
     for p in policies.policies:
         state = "" if p.enabled else " (disabled)"
         print(f"ok  {p.id}{state}: priority {p.priority}, channel {p.channel}, {len(p.approvers.users)} approver(s)")
-    print(f"{settings.config_path}: {len(policies.policies)} policies, file hash {policies.file_hash[:12]}")
+    for warning in policies.warnings:  # valid, so still exit 0: a warning is advice, not a failure
+        print(warning, file=sys.stderr)
+    warned = f", {len(policies.warnings)} warning(s)" if policies.warnings else ""
+    print(f"{settings.config_path}: {len(policies.policies)} policies{warned}, file hash {policies.file_hash[:12]}")
     if getattr(args, "online", False):
         from bot.cli.online import check_online
 
@@ -191,75 +60,20 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_audit_export(args: argparse.Namespace) -> int:
-    """Export decisions (or, with --events, the audit rows with their hashes) as CSV or JSON lines."""
-    from bot.cli.audit import export
-    from bot.clock import utcnow
-    from bot.reports.query import parse_when
-
-    settings = _settings(args)
-    now = utcnow()
-    try:
-        since = parse_when(args.since, now) if args.since else None
-        until = parse_when(args.until, now, end=True) if args.until else now
-    except ValueError as exc:
-        return _fail([f"--since/--until: {exc}"], "Use a date (2025-03-01), a timestamp, or a period (7d, 2w).")
-    out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout
-    try:
-        count = asyncio.run(export(settings, out, since=since, until=until, form=args.format, events=args.events))
-    finally:
-        if args.output:
-            out.close()
-    print(f"{count} {'audit rows' if args.events else 'decisions'} exported", file=sys.stderr)
-    return 0
-
-
-def cmd_jobs(args: argparse.Namespace) -> int:
-    """Show pending and dead jobs and the next periodic runs."""
-    from bot.cli.jobs import show
-
-    print("\n".join(asyncio.run(show(_settings(args)))))
-    return 0
-
-
-def cmd_jobs_retry(args: argparse.Namespace) -> int:
-    """Re-queue a dead job."""
-    from bot.cli.jobs import retry
-
-    if not asyncio.run(retry(_settings(args), args.id)):
-        print(f"job {args.id} is not dead (or does not exist); nothing re-queued", file=sys.stderr)
-        return 1
-    print(f"job {args.id} re-queued")
-    return 0
-
-
-def cmd_demo(args: argparse.Namespace) -> int:
-    """Run the self-contained demo (sandbox + bot, no credentials)."""
-    from bot.cli.demo import run_demo
-
-    return asyncio.run(run_demo(verbose=args.verbose))
-
-
-def cmd_sandbox(args: argparse.Namespace) -> int:
-    """Run the Slack and Shopify stand-ins on local ports for development."""
-    from bot.cli.devstack import run_sandbox
-
-    try:
-        asyncio.run(run_sandbox(shopify_port=args.shopify_port, slack_port=args.slack_port, control_port=args.control_port,
-                                bot_url=args.bot_url, slack_rate_scale=args.slack_rate_scale))
-    except KeyboardInterrupt:
-        pass
-    return 0
-
 
 def parser() -> argparse.ArgumentParser:
     """The argument parser."""
-    p = argparse.ArgumentParser(prog="holdfast", description="Slack-first approval workflows for Shopify orders.")
-    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    sub = p.add_subparsers(dest="command", required=True)
+    p = Parser(prog="holdfast", description="Slack-first approval workflows for Shopify orders.",
+               epilog=exits.EPILOG)
+    p.add_argument("--version", action="version", version=f"holdfast {version()}", help="print the version and exit")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging (also after the command: serve -v)")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    s = sub.add_parser("serve", help="run the web app and the worker")
-    s.add_argument("--host"), s.add_argument("--port", type=int)
+    s = sub.add_parser("serve", help="run the web app and the worker",
+                       description="Run the web app (Slack events, Shopify webhooks and installs, /healthz, "
+                                   "/metrics) and, unless --no-worker, the job worker.")
+    s.add_argument("--host", help="address to listen on (default: HOLDFAST_HOST, else 0.0.0.0)")
+    s.add_argument("--port", type=int, help="port to listen on (default: HOLDFAST_PORT or PORT, else 3000)")
     s.add_argument("--socket-mode", action="store_true", help="Slack over Socket Mode (no public URL needed)")
     s.add_argument("--no-worker", action="store_true", help="web only; run `holdfast worker` separately")
     s.add_argument("--poll", action="store_true", help="no Shopify webhooks: poll Shopify by reconciliation")
@@ -267,48 +81,69 @@ def parser() -> argparse.ArgumentParser:
                    help="check orders created this long ago too (e.g. 24h), though this database has no history of "
                         "them (default: only orders created after the shop's install here)")
     s.set_defaults(func=cmd_serve)
-    sub.add_parser("worker", help="run only the job worker").set_defaults(func=cmd_worker)
-    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    sub.add_parser("worker", help="run only the job worker",
+                   description="Run only the job worker (and the periodic jobs' scheduler): the Procfile's worker."
+                   ).set_defaults(func=cmd_worker)
+    sub.add_parser("migrate", help="apply database migrations",
+                   description="Migrate the database at DATABASE_URL to this version's schema (the Procfile's "
+                               "release step; serve and worker do it themselves on SQLite)."
+                   ).set_defaults(func=cmd_migrate)
     sub.add_parser("rotate-secrets", help="re-encrypt stored tokens with HOLDFAST_SECRET_KEY (after a key rotation)"
                    ).set_defaults(func=cmd_rotate_secrets)
-    j = sub.add_parser("jobs", help="pending and dead jobs, next periodic runs")
+    j = sub.add_parser("jobs", help="list the job queue: pending, running and dead jobs, and the next periodic runs",
+                       description="List the jobs in DATABASE_URL's queue: pending and running ones, dead ones (every "
+                                   "attempt failed; `jobs retry ID` re-queues one), and when each periodic job "
+                                   "(reconciliation, reports, retention, …) runs next.")
     j.set_defaults(func=cmd_jobs)
-    retry = j.add_subparsers(dest="jobs_command").add_parser("retry", help="re-queue a dead job")
-    retry.add_argument("id", type=int), retry.set_defaults(func=cmd_jobs_retry)
+    retry = j.add_subparsers(dest="jobs_command", metavar="COMMAND").add_parser("retry", help="re-queue a dead job")
+    retry.add_argument("id", type=int, help="the dead job's id (the first column of `holdfast jobs`)")
+    retry.set_defaults(func=cmd_jobs_retry)
     policy.add_parsers(sub, _settings)
+    from bot.cli import doctor  # `holdfast doctor` (bot/cli/doctor.py)
+
+    doctor.add_parsers(sub, _settings)
     c = sub.add_parser("check", help="validate the policy file")
     c.add_argument("--config", help="policy file (default: HOLDFAST_CONFIG or holdfast.yml)")
     c.add_argument("--reload", action="store_true", help="if valid, tell the running server to reload it (SIGHUP)")
     c.add_argument("--online", action="store_true", help="also ask Slack: is holdfast in every policy channel, do the "
                    "approvers and user groups exist (exit 1 with one line per problem)")
     c.set_defaults(func=cmd_check)
-    a = sub.add_parser("audit", help="audit log tools").add_subparsers(dest="audit_command", required=True)
+    a = sub.add_parser("audit", help="audit log tools").add_subparsers(dest="audit_command", required=True,
+                                                                       metavar="COMMAND")
     v = a.add_parser("verify", help="walk the hash chain and hold it to the published checkpoints")
     v.add_argument("--checkpoints", metavar="FILE",
                    help="checkpoint lines to check (default: HOLDFAST_AUDIT_CHECKPOINT_FILE; lines copied from the "
                         "Slack channel work too)")
-    v.set_defaults(func=lambda a: verify_cli.cmd_audit_verify(a, _settings(a)))
+    v.set_defaults(func=cmd_audit_verify)
     e = a.add_parser("export", help="decisions (or --events: audit rows) between two dates, to stdout or --output")
     e.add_argument("--since", help="a date (2025-03-01), a timestamp, or a period back from now (7d); default: all")
     e.add_argument("--until", help="a date (inclusive), a timestamp, or a period back from now; default: now")
-    e.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+    e.add_argument("--format", choices=("csv", "jsonl"), default="csv", help="CSV with a header row, or JSON lines")
     e.add_argument("--events", action="store_true", help="the raw hash-chained audit rows instead of decisions")
     e.add_argument("--output", "-o", help="write to this file instead of stdout")
     e.add_argument("--config", help="policy file, for SLAs (default: HOLDFAST_CONFIG or holdfast.yml)")
     e.set_defaults(func=cmd_audit_export)
-    sub.add_parser("demo", help="self-contained demo: sandbox + bot, no credentials").set_defaults(func=cmd_demo)
+    d = sub.add_parser("demo", help="self-contained demo: sandbox + bot, no credentials")
+    d.add_argument("--keep", metavar="DIR", help="keep the demo's database in DIR so `holdfast audit verify` and "
+                   "`audit export` can be tried on it (default: a temporary folder, removed at the end)")
+    d.set_defaults(func=cmd_demo)
     sb = sub.add_parser("sandbox", help="run the Slack and Shopify stand-ins for local development")
-    sb.add_argument("--shopify-port", type=int, default=8081), sb.add_argument("--slack-port", type=int, default=8082)
+    sb.add_argument("--shopify-port", type=int, default=8081, help="the Shopify stand-in's port (Admin API, OAuth)")
+    sb.add_argument("--slack-port", type=int, default=8082, help="the Slack stand-in's port (Web API)")
     sb.add_argument("--control-port", type=int, default=8083, help="POST /orders, GET /messages, POST /click")
     sb.add_argument("--bot-url", default="http://127.0.0.1:3000", help="where the sandbox sends webhooks and clicks")
     sb.add_argument("--slack-rate-scale", type=float, default=1.0,
-                    help="run Slack's rate tiers this many times faster (default 1: Slack's own limits)")
+                    help="run Slack's rate tiers this many times faster (1: Slack's own limits)")
     sb.set_defaults(func=cmd_sandbox)
-    return p
+    send_cli.add_parser(sb)  # `holdfast sandbox send FILE`: a signed webhook to a running holdfast
+    return finish(p)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `holdfast` console script."""
+    from pydantic import ValidationError
+    from sqlalchemy import exc as sa_exc
+
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format=logctx.FORMAT)
     logctx.install()  # job and request ids on every line
@@ -316,4 +151,21 @@ def main(argv: list[str] | None = None) -> int:
         # apscheduler's "Adding job tentatively" at every start says nothing an operator can act on.
         for noisy in ("aiohttp.access", "slack_bolt", "alembic", "apscheduler"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except ValidationError as exc:  # a setting of the wrong kind, e.g. HOLDFAST_PORT=abc
+        return _fail([_setting_error(error) for error in exc.errors()], "")
+    except sa_exc.DBAPIError as exc:  # after the start checks: the server went away, a table is gone
+        from bot.cli.dbcheck import failure
+
+        if (found := failure(exc)) is None:
+            raise  # not the operator's to fix: a bug, worth its traceback
+        return _fail([found[1]], "", code=found[0])
+
+
+def _setting_error(error: dict) -> str:
+    name = str(error["loc"][0]) if error.get("loc") else "a setting"
+    variable = name if name.isupper() else f"HOLDFAST_{name.upper()}"
+    secret = any(word in name.lower() for word in ("secret", "token", "key", "password"))
+    shown = variable if secret else f"{variable}={error.get('input')!r}"  # a malformed secret is still a secret
+    return f"{shown}: {error['msg'][0].lower()}{error['msg'][1:]}; fix it in the environment and start again."

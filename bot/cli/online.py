@@ -3,32 +3,57 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.approvals.policies import PolicySet
 from bot.settings import Settings
-from bot.slack_preflight import channel_problems, channels_of, people_of, people_problems
+from bot.slack_preflight import Problem, channel_problems, channels_of, people_of, people_problems
+
+_SLACK_ID = re.compile(r"^(?:channel|user group|user) (\S+)")  # how slack_preflight.Problem.where names its id
+
+TOKEN_UNSET = "SLACK_BOT_TOKEN is not set"
+TOKEN_UNSET_FIX = "export the bot token (xoxb-…) from OAuth & Permissions"
+TOKEN_FIX = "use the Bot User OAuth Token (xoxb-…) of the installed app"
+
+
+def slack_client(settings: Settings, http: aiohttp.ClientSession) -> AsyncWebClient:
+    """A Web API client on the bot token, without client-side retries (a 429 is waited out by the checks)."""
+    return AsyncWebClient(token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url,
+                          session=http, timeout=int(settings.slack_timeout_s), retry_handlers=[])
+
+
+async def auth_test(slack: AsyncWebClient) -> tuple[AsyncSlackResponse | None, str | None]:
+    """auth.test: (Slack's answer, None) for a valid token, else (None, the error Slack gave)."""
+    try:
+        return await slack.auth_test(), None
+    except SlackApiError as exc:
+        return None, str(exc.response.get("error"))
 
 
 async def online_problems(settings: Settings, policies: PolicySet) -> list[str]:
     """One line per problem with its fix: the token, then every policy channel, user and user group."""
-    token = settings.slack_bot_token.get_secret_value()
-    if not token:
-        return ["SLACK_BOT_TOKEN is not set. Fix: export the bot token (xoxb-…) from OAuth & Permissions"]
+    if not settings.slack_bot_token.get_secret_value():
+        return [f"{TOKEN_UNSET}. Fix: {TOKEN_UNSET_FIX}"]
     async with aiohttp.ClientSession() as http:
-        slack = AsyncWebClient(token=token, base_url=settings.slack_api_url, session=http,
-                               timeout=int(settings.slack_timeout_s), retry_handlers=[])
-        try:
-            await slack.auth_test()
-        except SlackApiError as exc:
-            return [(f"SLACK_BOT_TOKEN: Slack said {exc.response.get('error')}. Fix: use the Bot User OAuth Token "
-                     "(xoxb-…) of the installed app")]
+        slack = slack_client(settings, http)
+        _, error = await auth_test(slack)
+        if error is not None:
+            return [f"SLACK_BOT_TOKEN: Slack said {error}. Fix: {TOKEN_FIX}"]
         problems = await channel_problems(slack, policies) + await people_problems(slack, policies)
-    return [p.line() for p in problems]
+    return [located(policies, p) for p in problems]
+
+
+def located(policies: PolicySet, problem: Problem) -> str:
+    """The problem's line, led by `file:line:col` of where its channel, user or group id is first written."""
+    found = _SLACK_ID.match(problem.where)
+    where = policies.where(found[1]) if found else None
+    return f"{where}: {problem.line()}" if where else problem.line()
 
 
 def check_online(settings: Settings, policies: PolicySet) -> int:

@@ -15,9 +15,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bot.approvals.explain import verdicts
 from bot.approvals.policies import PolicyError, PolicySet
 from bot.approvals.schema import parse_duration
-from bot.cli.backtest import OrdersFileError, Row, Summary, evaluate, files_note, not_in_files, read_orders
+from bot.cli.backtest import Row, Summary, evaluate, files_note, not_in_files, orders_in
+from bot.cli.orders_file import OrdersFileError, read_entries
+from bot.cli.policy_report import explain_json, explain_lines, matches_order, progress_line, row_line, summary_line
+from bot.cli.words import plural
 from bot.policy_file import load_file
 from bot.settings import Settings
 from bot.shopify.client import ShopifyError
@@ -27,8 +31,7 @@ PAGE = 10  # nested line items and fulfillment orders keep a page under the 1,00
 
 def _progress(done: int, started: float, final: bool = False) -> None:
     rate = done / max(time.monotonic() - started, 1e-9)
-    end = "\n" if final else "\r"
-    print(f"  {done:,} orders checked ({rate:,.0f}/s)", end=end, file=sys.stderr, flush=True)
+    print(progress_line(done, rate), end="\n" if final else "\r", file=sys.stderr, flush=True)
 
 
 @contextlib.asynccontextmanager
@@ -96,16 +99,37 @@ def _report(rows: Iterator[Row], *, as_json: bool, out=sys.stdout) -> Summary:
         summary.add(row)
         if as_json:
             out.write(json.dumps(row.as_json()) + "\n")
-        elif row.error:
-            out.write(f"{row.order:<12} unreadable  {row.error}\n")
+        elif row.error:  # file:line: reason, on stderr like a compiler's, so the table stays clean
+            print(f"{row.error} (skipped)", file=sys.stderr, flush=True)
         else:
-            why = "; ".join(row.reasons) if row.policy else ""
-            gaps = f"  (missing: {', '.join(row.missing)})" if row.missing else ""
-            out.write(f"{row.order:<12} {row.policy or '-':<24} {why}{gaps}\n")
-        if summary.orders % 5000 == 0:
+            out.write(row_line(row) + "\n")
+        if (summary.orders + summary.skipped) % 5000 == 0:
             _progress(summary.orders, started)
     _progress(summary.orders, started, final=True)
     return summary
+
+
+def _explain(policies: PolicySet, items: Iterator[Any], *, wanted: str, source: str | None, as_json: bool) -> int:
+    """Every policy's verdict and every condition's value for the one order named `wanted`."""
+    unavailable = frozenset(not_in_files(policies)) if source else frozenset()
+    read = 0
+    for facts, _label, error in orders_in(items, source=source):
+        if facts is None:
+            print(f"{error} (skipped)", file=sys.stderr)
+            continue
+        read += 1
+        if not matches_order(facts, wanted):
+            continue
+        found = verdicts(policies, facts)
+        if as_json:
+            print(json.dumps(explain_json(facts, found)))
+        else:
+            print("\n".join(explain_lines(facts, found, unavailable=unavailable - facts.enriched)))
+        return 0
+    where = source or "the shop's orders"
+    print(f"order {wanted} is not in {where} ({plural(read, 'order')} read): give its name (#1001) or id",
+          file=sys.stderr)
+    return 1
 
 
 def cmd_policy_test(args: argparse.Namespace, settings: Settings) -> int:
@@ -120,18 +144,31 @@ def cmd_policy_test(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     note = files_note(policies) if args.orders else None
     if note:  # said once, up front: these facts are absent from every order of a file
-        print(note, file=sys.stderr)
+        print(note, file=sys.stderr, flush=True)
+    source = args.orders or None
     try:
-        if args.orders:
-            with open(args.orders, encoding="utf-8") as f:
-                summary = _report(evaluate(policies, read_orders(f)), as_json=args.json)
-        else:
-            summary = _report(evaluate(policies, _collect(settings, args, policies.needs_graphql)),
-                              as_json=args.json)
-    except (OSError, OrdersFileError, PolicyError, ShopifyError) as exc:
+        with contextlib.ExitStack() as stack:
+            if args.orders:
+                items: Iterator[Any] = read_entries(stack.enter_context(open(args.orders, encoding="utf-8")))
+            else:
+                items = _collect(settings, args, policies.needs_graphql)
+            stack.enter_context(contextlib.closing(items))  # --explain stops early: end the shop's event loop now
+            if args.explain:
+                return _explain(policies, items, wanted=args.explain, source=source, as_json=args.json)
+            summary = _report(evaluate(policies, items, source=source), as_json=args.json)
+    except OrdersFileError as exc:
+        where = f"{args.orders}:{exc.line}" if exc.line else args.orders
+        print(f"{where}: {exc.message}; nothing after it can be read", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"cannot read --orders {args.orders}: {exc.strerror or exc}; give the path of a file of orders",
+              file=sys.stderr)
+        return 2
+    except (PolicyError, ShopifyError) as exc:
         print(f"cannot read the orders: {exc}", file=sys.stderr)
         return 2
-    _print_summary(policies, summary, as_json=args.json, not_in_file=not_in_files(policies) if args.orders else [])
+    _print_summary(policies, summary, as_json=args.json, not_in_file=not_in_files(policies) if args.orders else [],
+                   skipped_word="line" if args.orders else "order")
     return 0
 
 
@@ -154,15 +191,13 @@ def _collect(settings: Settings, args: argparse.Namespace, enrichment: bool) -> 
         loop.close()
 
 
-def _print_summary(policies: PolicySet, summary: Summary, *, as_json: bool, not_in_file: list[str]) -> None:
+def _print_summary(policies: PolicySet, summary: Summary, *, as_json: bool, not_in_file: list[str],
+                   skipped_word: str) -> None:
     if as_json:
         print(json.dumps({"summary": summary.as_json(), "policy_file_hash": policies.file_hash,
                           "not_in_file": not_in_file}))
         return
-    print(f"\n{summary.orders:,} orders: " + ", ".join(
-        [f"{n:,} flagged by {pid}" for pid, n in summary.flagged.most_common()]
-        + [f"{summary.as_json()['not_flagged']:,} not flagged"]
-        + ([f"{summary.unreadable:,} unreadable"] if summary.unreadable else [])))
+    print("\n" + summary_line(summary, skipped_word=skipped_word))
 
 
 def send_reload(pid_file: Path | None) -> tuple[bool, str]:
@@ -181,13 +216,18 @@ def send_reload(pid_file: Path | None) -> tuple[bool, str]:
 
 
 def add_parsers(sub, settings_of) -> None:
-    """Register `holdfast policy test`."""
+    """Register `holdfast policy test`. Every help says its default (the operator should not have to guess)."""
     pol = sub.add_parser("policy", help="policy tools").add_subparsers(dest="policy_command", required=True)
     t = pol.add_parser("test", help="what the policies would do to past orders")
-    t.add_argument("--config", help="policy file (default: HOLDFAST_CONFIG or holdfast.yml)")
-    t.add_argument("--orders", help="a JSON file: one order, a JSON array, or JSON lines (webhook payloads)")
-    t.add_argument("--from-shop", action="store_true", help="fetch orders from the configured shop instead")
+    t.add_argument("--config", help="policy file (default: HOLDFAST_CONFIG, else holdfast.yml)")
+    t.add_argument("--orders", metavar="FILE", help="a JSON file: one order, a JSON array, or JSON lines of "
+                   "webhook payloads (default: none; give this or --from-shop)")
+    t.add_argument("--from-shop", action="store_true", help="fetch orders from the configured shop instead, "
+                   "with the facts webhooks lack (risk, product and customer tags) (default: off)")
     t.add_argument("--shop", help="which shop (default: the first in SHOPIFY_SHOP, else in SHOPIFY_SHOPS)")
-    t.add_argument("--since", default="30d", help="with --from-shop: how far back (e.g. 7d, 30d)")
-    t.add_argument("--json", action="store_true", help="one JSON object per order, then a summary object")
+    t.add_argument("--since", default="30d", help="with --from-shop: how far back, e.g. 7d (default: %(default)s)")
+    t.add_argument("--explain", metavar="ORDER", help="show every policy's verdict and every condition's value "
+                   "for one order, by name (#1001) or id (default: none; list every order)")
+    t.add_argument("--json", action="store_true", help="one JSON object per order, then a summary object "
+                   "(default: off, a table)")
     t.set_defaults(func=lambda args: cmd_policy_test(args, settings_of(args)))

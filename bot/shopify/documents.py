@@ -102,13 +102,13 @@ mutation OrderCancel($orderId: ID!, $reason: OrderCancelReason!, $refundMethod: 
 ORDER_CANCEL_STATUS = """
 query OrderCancelStatus($jobId: ID!, $orderId: ID!) {
   job(id: $jobId) { id done }
-  order(id: $orderId) { id cancelledAt }
+  order(id: $orderId) { id cancelledAt displayFinancialStatus }
 }
 """
 
 ORDER_CANCELLED_AT = """
 query OrderCancelledAt($id: ID!) {
-  order(id: $id) { id cancelledAt }
+  order(id: $id) { id cancelledAt displayFinancialStatus }
 }
 """
 
@@ -298,6 +298,27 @@ query PaymentTermsTemplates($type: PaymentTermsType) {
 """
 
 
+# `holdfast doctor`: the access scopes the merchant granted (write scopes bring their read scope, and Shopify lists
+# both: https://shopify.dev/docs/api/admin-graphql/2025-10/queries/appinstallation).
+APP_ACCESS_SCOPES = """
+query AppAccessScopes {
+  currentAppInstallation { id accessScopes { handle } }
+}
+"""
+
+
+# `holdfast doctor`: is protected customer data granted? Shopify refuses a Customer (level 1) or a name or email
+# (level 2) the app is not approved for with an ACCESS_DENIED error pointing at its protected customer data page,
+# and serves the rest (https://shopify.dev/docs/apps/launch/protected-customer-data). The customer id needs not
+# exist: access is checked before the lookup. The latest order, if any, shows the level-2 fields.
+CUSTOMER_DATA_PROBE = """
+query CustomerDataProbe($customer: ID!) {
+  customer(id: $customer) { id }
+  orders(first: 1, reverse: true) { nodes { id email customer { id displayName } } }
+}
+"""
+
+
 ALL = {
     "OrderFulfillmentOrders": ORDER_FULFILLMENT_ORDERS,
     "FulfillmentOrderOrder": FULFILLMENT_ORDER_ORDER,
@@ -324,4 +345,6 @@ ALL = {
     "DraftOrderState": DRAFT_ORDER_STATE,
     "DraftOrderComplete": DRAFT_ORDER_COMPLETE,
     "DraftOrderDelete": DRAFT_ORDER_DELETE,
+    "AppAccessScopes": APP_ACCESS_SCOPES,
+    "CustomerDataProbe": CUSTOMER_DATA_PROBE,
 }

@@ -48,6 +48,7 @@ _B2B = ("`read_customers` access scope or `read_companies` access scope. Also: T
 # "Type" or "Type.field" -> Shopify's requiredAccess, for the sandbox's types and fields that have one.
 REQUIRED_ACCESS: dict[str, str] = {
     "Company": _B2B,
+    "CompanyContact": _B2B,
     "CompanyLocation": _B2B,
     "Customer": "`read_customers` access scope.",
     "CustomerEmailAddress": "`read_customers` access scope.",
@@ -76,6 +77,7 @@ REQUIRED_ACCESS: dict[str, str] = {
                              "`write_quick_sale` access scope. Also: The app must have the "
                              "`write_pos_staff_member_event_attribution_overrides` access scope to assign events to "
                              "another staff member."),
+    "PaymentTerms": "`read_payment_terms` access scope.",
     "Order": ("`read_orders` access scope, `read_marketplace_orders` access scope or `read_quick_sale` access "
               "scope."),
     "OrderCancelUserError": "`read_orders` access scope or `read_marketplace_orders` access scope.",

@@ -129,19 +129,24 @@ def build_order(
     user_id: int | None = None,
     test: bool = False,
     company: str | None = None,
+    company_location: str | None = None,
     payment_terms: str | None = None,
 ) -> Order:
     """Create an order; line items are split round-robin over `fulfillment_orders` FOs.
 
-    `company` makes it a B2B order (bought for that company); `payment_terms` names a payment terms template
-    ("Net 30", "Due on receipt"). `customer={"tags": [...], "orders_count": n}` sets the sandbox Customer
-    record, which GraphQL serves (Customer.tags, numberOfOrders); the webhook body does not carry them.
+    `company` makes it a B2B order (bought for that company, at `company_location`: default a location named
+    like the company; its customer is the company contact); `payment_terms` names a payment terms template
+    ("Net 30", "Due on receipt"), shown as Order.paymentTerms and the webhook's payment_terms.
+    `customer={"tags": [...], "orders_count": n}` sets the sandbox Customer record, which GraphQL serves
+    (Customer.tags, numberOfOrders); the webhook body does not carry them.
     """
     specs = list(line_items)
     if not specs:
         raise ValueError("an order needs at least one line item")
     if not 0 <= fulfillment_orders <= len(specs):
         raise ValueError("fulfillment_orders must be between 0 and the number of line items")
+    if company_location and not company:
+        raise ValueError("company_location needs company (the B2B buyer it is a location of)")
     now = created_at or sb.now()
     currency = currency or shop.currency
     codes = [dict(d) for d in discount_codes]
@@ -160,6 +165,7 @@ def build_order(
         closed_at=closed_at, risk_level=risk_level.upper(), risk_recommendation=risk_recommendation.upper(),
         test=test, user_id=user_id, fo_visible_after=fulfillment_orders_visible_after,
         fo_routed=fulfillment_orders_routed, company=company, payment_terms=_terms(payment_terms),
+        company_location=company_location if company else None,
     )
     shop.next_order_number += 1
     sb.orders[gid] = order

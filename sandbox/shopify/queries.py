@@ -6,6 +6,7 @@ from typing import Any
 
 from graphql import GraphQLResolveInfo
 
+from .access import effective
 from .context import Ctx
 from .search import Field, matches, paginate, parse_query, unknown_fields
 from .state import Order
@@ -129,6 +130,17 @@ def webhook_subscriptions(_: Any, info: GraphQLResolveInfo, callbackUrl: str | N
     key = (lambda s: (s.legacy_id,)) if sortKey == "ID" else (lambda s: (s.created_at.timestamp(), s.legacy_id))
     return paginate(subs, key, **page)
 
+
+
+def current_app_installation(_: Any, info: GraphQLResolveInfo) -> Any:
+    """QueryRoot.currentAppInstallation: the calling app on this shop, with the access scopes the merchant granted
+    it, each write scope's read scope listed too, as Shopify lists them
+    (https://shopify.dev/docs/api/admin-graphql/2025-10/queries/appinstallation, its example answer).
+    A test takes one away with `sb.grants[(shop, app)]`."""
+    ctx: Ctx = info.context
+    granted = effective(ctx.sb.granted(ctx.shop.domain, ctx.app))
+    return {"id": f"gid://shopify/AppInstallation/{ctx.sb.app(ctx.app).legacy_id}",
+            "accessScopes": [{"handle": h} for h in sorted(granted)]}
 
 def job(_: Any, info: GraphQLResolveInfo, id: str) -> Any:
     """QueryRoot.job: each read brings the job closer to done; finishing applies its effect."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import zlib
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
@@ -13,6 +12,7 @@ from graphql import GraphQLResolveInfo, GraphQLSchema
 
 from . import customer_data, drafts, mutations, queries
 from .context import Ctx, type_name
+from .rest import purchasing_company
 from .schema import API_VERSION
 from .search import paginate
 from .state import Customer, Order
@@ -84,13 +84,27 @@ def _amount_spent(c: Customer, info: GraphQLResolveInfo) -> dict[str, Any]:
 
 
 def _purchasing_entity(order: Order, _: Any) -> Any:
-    """A B2B order's buyer is a company (PurchasingCompany), any other order's its customer
-    (https://shopify.dev/docs/api/admin-graphql/latest/unions/PurchasingEntity)."""
-    if not order.company:
+    """A B2B order's buyer is a company (PurchasingCompany: company, location, contact), any other order's its
+    customer (https://shopify.dev/docs/api/admin-graphql/latest/unions/PurchasingEntity)."""
+    b2b = purchasing_company(order)
+    if b2b is None:
         return order.customer
-    number = zlib.crc32(order.company.encode())
-    return {"company": {"id": f"gid://shopify/Company/{number}", "name": order.company},
-            "location": {"id": f"gid://shopify/CompanyLocation/{number}", "name": order.company}}
+    company = {"id": b2b["gid"], "name": b2b["name"]}
+    contact = ({"id": b2b["contact_gid"], "company": company, "customer": order.customer, "isMainContact": True,
+                "title": None} if b2b["contact_gid"] else None)
+    return {"company": company, "location": {"id": b2b["location_gid"], "name": b2b["location_name"],
+                                             "company": company}, "contact": contact}
+
+
+def _payment_terms(order: Order, _: Any) -> dict[str, Any] | None:
+    """Order.paymentTerms from the template the order was placed on
+    (https://shopify.dev/docs/api/admin-graphql/2026-10/objects/PaymentTerms); a sandbox order is never overdue."""
+    terms = order.payment_terms
+    if not terms:
+        return None
+    return {"id": f"gid://shopify/PaymentTerms/{order.legacy_id}", "paymentTermsName": terms["name"],
+            "paymentTermsType": terms["type"], "dueInDays": terms.get("due_in_days"), "translatedName": terms["name"],
+            "due": False, "overdue": False, "order": order}
 
 
 def _money(attr: str) -> Any:
@@ -110,7 +124,7 @@ _FIELD_RESOLVERS: dict[str, dict[str, Any]] = {
         "orders": queries.orders, "productVariants": queries.product_variants,
         "draftOrders": queries.draft_orders, "paymentTermsTemplates": queries.payment_terms_templates,
         "webhookSubscriptions": queries.webhook_subscriptions, "job": queries.job,
-        "shop": lambda _, info: info.context.shop,
+        "shop": lambda _, info: info.context.shop, "currentAppInstallation": queries.current_app_installation,
     },
     "Shop": {
         "name": lambda s, _: s.name or s.domain.split(".")[0], "myshopifyDomain": lambda s, _: s.domain,
@@ -130,7 +144,7 @@ _FIELD_RESOLVERS: dict[str, dict[str, Any]] = {
         "discountCode": lambda o, _: o.discount_codes[0]["code"] if o.discount_codes else None,
         "discountCodes": lambda o, _: [d["code"] for d in o.discount_codes],
         "customAttributes": lambda o, _: [{"key": k, "value": v} for k, v in o.note_attributes],
-        "purchasingEntity": _purchasing_entity, "risk": _risk, "lineItems": _positional("line_items"), "fulfillmentOrders": _fulfillment_orders,
+        "purchasingEntity": _purchasing_entity, "paymentTerms": _payment_terms, "risk": _risk, "lineItems": _positional("line_items"), "fulfillmentOrders": _fulfillment_orders,
         # Shopify's default namespace for an app's own metafields when none is given.
         "metafield": lambda o, _, key, namespace="$app": o.metafields.get((namespace, key)),
     },

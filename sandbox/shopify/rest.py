@@ -6,13 +6,15 @@ happen not to show (an empty list, a null object) is added only through `documen
 reference documents it: `DOCUMENTED` names the page for each one.
 
 What the samples do NOT carry is deliberately absent: since API 2025-01 the order webhook's `customer` has no
-`tags` (and `orders_count` left it in 2022), line items carry no `product_type`, and there is no `company`.
-Those facts come from the Admin GraphQL API (Customer.tags, Customer.numberOfOrders, Product.productType,
-Order.purchasingEntity); the sandbox serves them there.
+`tags` (and `orders_count` left it in 2022), and line items carry no `product_type`. Those facts come from the
+Admin GraphQL API (Customer.tags, Customer.numberOfOrders, Product.productType); the sandbox serves them there.
+The sample is not a B2B order, so it has no `company`; a B2B order's body has one (ids only, DOCUMENTED), and
+its names come from Order.purchasingEntity.
 """
 
 from __future__ import annotations
 
+import zlib
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -34,6 +36,9 @@ DOCUMENTED: dict[str, tuple[str, dict[str, Any]]] = {
     # "payment_terms: The terms and conditions under which a payment should be processed":
     # payment_terms_name, payment_terms_type, due_in_days (the sample's order has none: null)
     "payment_terms": (REST_ORDER, {"payment_terms_name": "", "payment_terms_type": "", "due_in_days": 0}),
+    # company: the B2B company (id) and company location (location_id) the order was placed for. Only a B2B
+    # order has it (the sample, a direct-to-consumer order, has no such key).
+    "company": (REST_ORDER, {"id": 0, "location_id": 0}),
 }
 
 
@@ -107,6 +112,26 @@ def _payment_terms(order: Order) -> dict[str, Any] | None:
                                         "due_in_days": terms.get("due_in_days")})
 
 
+def purchasing_company(order: Order) -> dict[str, Any] | None:
+    """A B2B order's company, location and contact ids (None for any other order). The ids follow from the names,
+    so every order of one company names the same Company; the contact is the order's customer, as a company
+    contact places B2B orders (https://shopify.dev/docs/api/admin-graphql/2026-10/objects/PurchasingCompany)."""
+    if not order.company:
+        return None
+    location = order.company_location or order.company
+    company_id, location_id = zlib.crc32(order.company.encode()), zlib.crc32(f"{order.company}/{location}".encode())
+    customer = order.customer
+    return {"name": order.company, "id": company_id, "gid": f"gid://shopify/Company/{company_id}",
+            "location_name": location, "location_id": location_id,
+            "location_gid": f"gid://shopify/CompanyLocation/{location_id}",
+            "contact_gid": f"gid://shopify/CompanyContact/{customer.legacy_id}" if customer else None}
+
+
+def _company(order: Order) -> dict[str, Any] | None:
+    b2b = purchasing_company(order)
+    return documented("company", {"id": b2b["id"], "location_id": b2b["location_id"]}) if b2b else None
+
+
 def order_to_rest(order: Order) -> dict[str, Any]:
     """An order as Shopify's orders/* webhooks carry it."""
     cur = order.currency
@@ -140,6 +165,8 @@ def order_to_rest(order: Order) -> dict[str, Any]:
         "fulfillments": [], "refunds": [], "shipping_lines": [], "tax_lines": [],
         "discount_applications": [],
     }
+    if company := _company(order):
+        body["company"] = company
     for key, amount in amounts.items():
         body[key] = f"{amount:.2f}"
         body[f"{key}_set"] = _price_set(amount, cur)

@@ -42,6 +42,7 @@ type QueryRoot {{
   productVariant(id: ID!): ProductVariant
   productVariants({_PAGE}, query: String, reverse: Boolean = false, sortKey: ProductVariantSortKeys = ID): ProductVariantConnection!
   shop: Shop!
+  currentAppInstallation: AppInstallation!
   webhookSubscriptions(
     {_PAGE}, callbackUrl: URL @deprecated(reason: "Use `uri` instead."), format: WebhookSubscriptionFormat,
     query: String, reverse: Boolean = false, sortKey: WebhookSubscriptionSortKeys = CREATED_AT,
@@ -78,6 +79,8 @@ type Shop implements Node {{
 }}
 
 type App implements Node {{ id: ID! title: String! handle: String apiKey: String! }}
+type AppInstallation implements Node {{ id: ID! accessScopes: [AccessScope!]! }}
+type AccessScope {{ handle: String! }}
 
 type Order implements LegacyInteroperability & Node {{
   id: ID!
@@ -116,6 +119,7 @@ type Order implements LegacyInteroperability & Node {{
   customAttributes: [Attribute!]!
   customer: Customer
   purchasingEntity: PurchasingEntity
+  paymentTerms: PaymentTerms
   shippingAddress: MailingAddress
   billingAddress: MailingAddress
   risk: OrderRiskSummary!

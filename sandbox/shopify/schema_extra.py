@@ -159,7 +159,13 @@ type WebhookSubscriptionCreatePayload {{ userErrors: [UserError!]! webhookSubscr
 
 # B2B: who an order was bought for (a company for B2B orders, else the customer).
 union PurchasingEntity = Customer | PurchasingCompany
-type PurchasingCompany {{ company: Company! location: CompanyLocation! }}
+type PurchasingCompany {{ company: Company! contact: CompanyContact location: CompanyLocation! }}
 type Company implements Node {{ id: ID! name: String! }}
-type CompanyLocation implements Node {{ id: ID! name: String! }}
+type CompanyLocation implements Node {{ company: Company! id: ID! name: String! }}
+type CompanyContact implements Node {{ company: Company! customer: Customer! id: ID! isMainContact: Boolean! title: String }}
+# An order's payment terms (B2B net terms); payment schedules are left out.
+type PaymentTerms implements Node {{
+  due: Boolean! dueInDays: Int id: ID! order: Order overdue: Boolean! paymentTermsName: String!
+  paymentTermsType: PaymentTermsType! translatedName: String!
+}}
 """

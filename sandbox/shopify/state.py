@@ -209,6 +209,7 @@ class Order:
     test: bool = False
     user_id: int | None = None
     company: str | None = None  # B2B: the purchasing company's name (GraphQL Order.purchasingEntity)
+    company_location: str | None = None  # B2B: the company's location it was bought for (default: its name)
     payment_terms: dict[str, Any] | None = None  # {"name", "type", "due_in_days"} from a PaymentTermsTemplate
     # FOs stay invisible to the API for this many GraphQL reads of the order (Shopify's lag).
     fo_visible_after: int = 0

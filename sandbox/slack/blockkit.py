@@ -147,12 +147,20 @@ class _Checker:
                 self.option(option, f"{here}/options/{j}")
         if "max_length" in element and isinstance(element["max_length"], int) and element["max_length"] > 3000:
             self.fail(f"{here}/max_length", "must be less than 3001")
-        if isinstance(element.get("confirm"), dict):
+        if "confirm" in element:
+            # The confirmation dialog object: title 100, text 300, confirm and deny 30 characters each, all four
+            # required; style primary or danger
+            # (https://docs.slack.dev/reference/block-kit/composition-objects/confirmation-dialog-object).
             confirm = element["confirm"]
-            self.text(confirm.get("title"), 100, f"{here}/confirm/title", plain_only=True)
-            self.text(confirm.get("text"), 300, f"{here}/confirm/text")
-            self.text(confirm.get("confirm"), 30, f"{here}/confirm/confirm", plain_only=True)
-            self.text(confirm.get("deny"), 30, f"{here}/confirm/deny", plain_only=True)
+            if not isinstance(confirm, dict):
+                self.fail(f"{here}/confirm", "must provide an object")
+            else:
+                if confirm.get("style") not in (None, "primary", "danger"):
+                    self.fail(f"{here}/confirm/style", "must be a valid enum value")
+                self.text(confirm.get("title"), 100, f"{here}/confirm/title", plain_only=True)
+                self.text(confirm.get("text"), 300, f"{here}/confirm/text")
+                self.text(confirm.get("confirm"), 30, f"{here}/confirm/confirm", plain_only=True)
+                self.text(confirm.get("deny"), 30, f"{here}/confirm/deny", plain_only=True)
 
     def option(self, option: Any, here: str) -> None:
         if not isinstance(option, dict):

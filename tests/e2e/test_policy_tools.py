@@ -31,9 +31,11 @@ async def test_backtest_a_file_prints_each_order_and_a_summary(tmp_path):
     assert out.count("webhook payloads do not contain customer tags") == 1 and "--from-shop" in out
     assert out.index("webhook payloads do not contain") < out.index("#1001")
     assert "missing: customer_tag" not in out and "risk_level" not in out
-    assert "#1001        staff-orders             order tag `staff`" in out
-    assert "#1002        high-value               total price 8,000 USD ≥ 5,000 USD" in out
-    assert "#1003        -" in out
+    # Each order: its total (as the Slack message writes it), its customer ("-": none), the policy and why.
+    assert "#1001             12.00 USD  -                            staff-orders             order tag `staff`" in out
+    assert ("#1002          8,000.00 USD  -                            high-value               "
+            "total price 8,000 USD ≥ 5,000 USD") in out
+    assert "#1003              8.00 USD  -                            -\n" in out
     assert "3 orders: 1 flagged by staff-orders, 1 flagged by high-value, 1 not flagged" in out
     code, out = await run(os.environ, "policy", "test", "--config", str(EXAMPLE), "--orders", str(orders), "--json")
     lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
@@ -48,7 +50,7 @@ async def test_backtest_reports_a_broken_file_and_a_broken_policy(tmp_path):
     policy = tmp_path / "p.yml"
     policy.write_text("policies: [{id: x}]\n")
     code, out = await run(os.environ, "policy", "test", "--config", str(policy), "--orders", str(bad))
-    assert code == 2 and "policy x: channel: Field required" in out
+    assert code == 2 and f"{policy}:1:12: error: policy x: channel: Field required; add it, e.g. `channel: C…`" in out
 
 
 async def test_backtest_from_the_shop_pages_through_graphql(tmp_path):
@@ -71,6 +73,12 @@ async def test_backtest_from_the_shop_pages_through_graphql(tmp_path):
         code, out = await run(env, "policy", "test", "--config", str(EXAMPLE), "--from-shop", "--since", "1d")
         assert code == 0, out
         assert "60 orders: 20 flagged by staff-orders, 40 not flagged" in out
+        assert "do not contain" not in out  # read from the shop, every fact is there: no notice
+        first = next(line.split()[0] for line in out.splitlines() if line.startswith("#"))
+        code, out = await run(env, "policy", "test", "--config", str(EXAMPLE), "--from-shop", "--since", "1d",
+                              "--explain", first)
+        assert code == 0 and f"{first} (id " in out and "customer tag `staff` — customer tag: " in out, out
+        assert "customer tag: missing" not in out and "risk level: missing" not in out  # read through GraphQL
     finally:
         sandbox.terminate()
         await sandbox.wait()

@@ -134,7 +134,8 @@ async def test_serve_refuses_an_invalid_policy_file(tmp_path, database_url):
                            "SLACK_BOT_TOKEN": "xoxb-x", "SLACK_SIGNING_SECRET": "s", "SHOPIFY_API_SECRET": "s",
                            "SHOPIFY_SHOPS": "a.myshopify.com=t", "HOLDFAST_SECRET_KEY": new_key()}, "serve")
     assert code == 2
-    assert f"{bad}: policy x: channel: not a Slack channel id" in out and f"{bad}: policy x: when.totl: unknown fact" in out
+    assert f"{bad}:3:14: error: policy x: channel: not a Slack channel id" in out
+    assert f"{bad}:5:12: error: policy x: when.totl: unknown fact `totl`; expected one of all, any" in out
     assert "Traceback" not in out
 
 

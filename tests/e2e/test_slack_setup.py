@@ -151,8 +151,9 @@ async def test_check_online_names_each_problem_with_its_fix_and_passes_once_fixe
         stack.slack.add_usergroup("S0FINANCE", ["U0BEN"])
         stack.slack.add_usergroup("S0NONE", ["U0ANA"])
         code, out, err = await _check_online(stack, config)
-        assert code == 1 and err.splitlines()[0] == ("user U0GONE (policy staff-orders approvers): is deactivated. "
-                                                     "Fix: name someone else in the policy file")
+        # Led by where the id is written (file:line:col), so an editor can jump to it.
+        assert code == 1 and err.splitlines()[0] == (f"{config}:10:22: user U0GONE (policy staff-orders approvers): "
+                                                     "is deactivated. Fix: name someone else in the policy file")
         stack.slack.users["U0GONE"]["deleted"] = False
         code, out, err = await _check_online(stack, config)
         assert code == 0, err

@@ -1,3 +1,4 @@
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -97,8 +98,9 @@ policies:
 def test_policy_mistakes_are_reported_exactly(approvers, extra, expected):
     with pytest.raises(PolicyError) as err:
         load_text(BASE.format(approvers=approvers, extra=extra), "p.yml")
-    assert any(line.startswith("p.yml: policy p: ") and expected in line for line in err.value.problems), \
-        err.value.problems
+    # Each line leads with where it is (file:line:col), as an editor's quickfix list reads it.
+    assert any(re.match(r"p\.yml:\d+:\d+: error: policy p: ", line) and expected in line
+               for line in err.value.problems), err.value.problems
 
 
 def test_reject_asks_for_a_reason_by_default_and_roles_parse():

@@ -133,3 +133,15 @@ def test_progress_text():
     votes = (("U1", Vote.APPROVE), ("U2", Vote.REJECT))
     assert machine.progress(TWO, votes) == "1 of 2: approved by <@U1>; rejected by <@U2>"
     assert machine.progress(TWO, ()) == "0 of 2"
+
+
+@pytest.mark.parametrize(("typed", "shown"), [
+    ("Ship <today> & *carefully*", "Ship &lt;today&gt; &amp; *carefully*"),  # no link, no entity, mrkdwn kept
+    ("<@U0EVE>", "&lt;@U0EVE&gt;"),  # a typed mention does not ping anyone
+    ("plain", "plain"),
+])
+def test_typed_fields_are_escaped_in_the_vote_notice(typed, shown):
+    result = machine.decide(state(), STAFF, ballot(note=typed))
+    notice = next(e for e in result.effects if e.kind is JobKind.THREAD_NOTICE)
+    assert notice.payload["text"].endswith(f"• note: {shown}")
+    assert machine.fields_text(STAFF, {"note": typed}) == f"• note: {shown}"

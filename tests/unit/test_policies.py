@@ -1,3 +1,4 @@
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -86,14 +87,15 @@ def test_disabled_policy_never_matches():
         ("{colour: red}", "", "policy a: when.colour: unknown fact"),
         ("{total_price: {gte: lots}}", "", "policy a: when.total_price.gte: expected a number"),
         ("{any: []}", "", "policy a: when.any: expected a non-empty list"),
-        ("{customer_tag: staff}", "    colour: red\n", "policy a: colour: Extra inputs are not permitted"),
+        ("{customer_tag: staff}", "    colour: red\n", "policy a: colour: unknown key `colour`; expected one of id,"),
         ("{customer_tag: staff}", "    priority: high\n", "policy a: priority: Input should be a valid integer"),
     ],
 )
 def test_invalid_policies_name_file_policy_and_key(when, extra, expected):
     with pytest.raises(PolicyError) as err:
         load_text(POLICY.format(id="a", prio=1, when=when) + extra, "p.yml")
-    assert any(line.startswith("p.yml: ") and expected in line for line in err.value.problems), err.value.problems
+    assert any(re.match(r"p\.yml:\d+:\d+: error: ", line) and expected in line for line in err.value.problems), \
+        err.value.problems
 
 
 def test_bad_ids_and_duplicates():

@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.approvals.effects import JobKind, report_key
 from bot.approvals.machine import Vote, progress
 from bot.approvals.policies import PolicySet
+from bot.blocks import consequences
 from bot.blocks import reports as report_blocks
 from bot.blocks.queue import PAGE_SIZE, PageRef, QueueItem, queue_blocks
 from bot.reports.figures import Figures, Outcome, VoteRow, Waiting, breached_ids, figures_from_rows, sla_for
@@ -77,7 +78,7 @@ def queue_item(rt: Runtime, req: ApprovalRequest, votes: list[Decision], *, butt
         policy_title=policy.title if policy else req.policy_id, created_at=req.created_at,
         votes=progress(policy, cast) if policy and cast else None,
         approve_form=bool(policy and policy.fields.approve), reject_form=bool(policy and policy.fields.reject),
-        buttons=buttons,
+        buttons=buttons, reject_said=consequences.of(policy, snap).reject if policy else None,
     )
 
 

@@ -9,10 +9,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.approvals import machine, timers
 from bot.approvals.effects import Effect, JobKind, slack_key, timer_key
+from bot.blocks import consequences
 from bot.blocks.request_message import RequestView
 from bot.jobs.errors import GiveUp
 from bot.runtime import Runtime
-from storage import jobs, requests, tracking
+from storage import jobs, requests, shops, tracking
 from storage.models import ApprovalRequest, Decision, Job, RequestCopy
 from storage.requests import Loaded
 
@@ -125,8 +126,20 @@ def enqueue_timer(rt: Runtime, session: AsyncSession, *, request_id: int, timer:
                payload={"request_id": request_id, "timer": timer.kind.value, "n": timer.n})
 
 
-def view_of(rt: Runtime, req: ApprovalRequest, decisions: list[Decision] | tuple[Decision, ...] = ()) -> RequestView:
-    """The message's view of a stored request and its votes."""
+async def several_shops(session: AsyncSession) -> bool:
+    """Whether holdfast serves more than one shop now (then each message says which shop its order is from)."""
+    return len(await shops.served_shops(session)) > 1
+
+
+async def shows_shop(rt: Runtime) -> bool:
+    """`several_shops` in a session of its own (a job that draws the message holds none)."""
+    async with rt.sessions() as session:
+        return await several_shops(session)
+
+
+def view_of(rt: Runtime, req: ApprovalRequest, decisions: list[Decision] | tuple[Decision, ...] = (), *,
+            show_shop: bool = False) -> RequestView:
+    """The message's view of a stored request and its votes; `show_shop` comes from `several_shops`."""
     policy = rt.policies.get(req.policy_id)
     votes = tuple((d.user_id, machine.Vote(d.vote)) for d in decisions)
     deciding = next((d for d in reversed(decisions) if d.user_id == req.decided_by), None)
@@ -142,4 +155,7 @@ def view_of(rt: Runtime, req: ApprovalRequest, decisions: list[Decision] | tuple
         delegation=bool(policy and policy.approvers.delegation), assignee=req.assignee,
         internal={"requester": req.requester, "draft_state": req.draft_state, "placed_order_gid": req.placed_order_gid,
                   "placed_order_name": req.placed_order_name} if req.kind == "internal" else None,
+        consequences=consequences.of(policy, req.order_snapshot) if policy else None,
+        applied=consequences.applied(policy, req.status), keeps_hold=consequences.keeps_hold(policy, req.status),
+        show_shop=show_shop,
     )

@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.approvals import holds
 from bot.approvals.effects import JobKind, shopify_key
+from bot.blocks import consequences
 from bot.features.requests.common import load_request, redraw, redraw_once, refused, say_in_thread
 from bot.jobs.errors import GiveUp, RetryLater
 from bot.jobs.registry import Apply
@@ -197,6 +198,11 @@ async def tags(rt: Runtime, job: Job) -> Apply | None:
         await audit.append(session, at=rt.now(), actor="shopify", kind="order.tagged", shop_domain=req.shop_domain,
                            request_id=req.id, data={"add": p.get("add", []), "remove": p.get("remove", []),
                                                     **({"noted": p["note"]["status"]} if p.get("note") else {})})
+        # Keeping the hold lands nothing else: the tag is what Shopify did (a decision's job has a note, not a re-tag).
+        if p.get("note") and consequences.keeps_hold(rt.policies.get(req.policy_id), p["note"]["status"]):
+            now_req = await requests.get(session, request_id=req.id)
+            held = now_req is not None and now_req.hold_state in ("placed", "waiting")
+            say_in_thread(rt, session, req, consequences.hold_kept(req.order_name, tag=", ".join(p.get("add") or []), held=held))
 
     return apply
 
@@ -256,7 +262,8 @@ async def cancel(rt: Runtime, job: Job) -> Apply | None:
                            request_id=req.id, data={"shopify_job": job_id})
         rt.enqueue(session, JobKind.CANCEL_CHECK, key=shopify_key(req.shop_domain, req.order_gid),
                    run_at=now + timedelta(seconds=1),
-                   payload={"request_id": req.id, "order_gid": p["order_gid"], "shopify_job": job_id})
+                   payload={"request_id": req.id, "order_gid": p["order_gid"], "shopify_job": job_id,
+                            "restock": p["restock"], "refund": p["refund"]})  # for the thread's account
 
     return apply
 
@@ -283,7 +290,9 @@ async def cancel_check(rt: Runtime, job: Job) -> Apply | None:
         await requests.set_outcome(session, request_id=req.id, state="done", now=now)
         await audit.append(session, at=now, actor="shopify", kind="order.cancelled", shop_domain=req.shop_domain,
                            request_id=req.id, data={})
-        say_in_thread(rt, session, req, f"Shopify: order {req.order_name} cancelled.")
+        say_in_thread(rt, session, req, consequences.cancelled(
+            req.order_name, restock=p.get("restock"), refund=p.get("refund"),
+            financial_status=(data.get("order") or {}).get("displayFinancialStatus")))
         redraw(rt, session, req)
 
     return apply

@@ -10,7 +10,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.blocks import escalation, request_message
 from bot.features.flood import service as flood
-from bot.features.requests.common import load_copies, load_decisions, load_request, redraw, say_in_thread, view_of
+from bot.features.requests.common import (
+    load_copies,
+    load_decisions,
+    load_request,
+    redraw,
+    say_in_thread,
+    shows_shop,
+    view_of,
+)
 from bot.jobs.errors import RetryLater
 from bot.jobs.registry import Apply, Executor
 from bot.jobs.slack_calls import call, find_message, paced_post, post_once
@@ -22,7 +30,7 @@ REQUEST_EVENT = "holdfast_request"
 
 
 async def _view(rt: Runtime, job: Job, req: ApprovalRequest) -> request_message.RequestView:
-    return view_of(rt, req, await load_decisions(rt, job, req))
+    return view_of(rt, req, await load_decisions(rt, job, req), show_shop=await shows_shop(rt))
 
 
 def fingerprint(text: str, blocks: list[dict[str, Any]]) -> str:
@@ -64,7 +72,7 @@ async def post_request(rt: Runtime, job: Job) -> Apply | None:
                               "then only the approvers it names by user id can decide.")
         current = await requests.get(session, request_id=req.id)
         if current is not None and (drawn is None or view_of(
-                rt, current, await requests.decisions(session, request_id=req.id)) != view):
+                rt, current, await requests.decisions(session, request_id=req.id), show_shop=view.show_shop) != view):
             redraw(rt, session, current)  # it moved on while we were posting
         await flood.touch(session, rt, channel=req.channel, now=now)  # one fewer to come
 
@@ -125,7 +133,7 @@ def with_copies(update_request: Executor) -> Executor:
         applied = await update_request(rt, job)
         req = await load_request(rt, job)
         shown = await load_copies(rt, job, req)
-        view = view_of(rt, req, await load_decisions(rt, job, req)) if shown else None
+        view = view_of(rt, req, await load_decisions(rt, job, req), show_shop=await shows_shop(rt)) if shown else None
         for copy in shown:
             await call(rt.slack.chat_update(channel=copy.channel, ts=copy.ts, text=request_message.text_fallback(view),
                                             blocks=escalation.build(view, None)))

@@ -12,7 +12,15 @@ from bot.approvals.machine import Status
 from bot.approvals.timers import Timer, TimerKind
 from bot.blocks import escalation, request_message
 from bot.features.home import service as home
-from bot.features.requests.common import enqueue_effects, enqueue_timer, load_request, redraw, say_in_thread, view_of
+from bot.features.requests.common import (
+    enqueue_effects,
+    enqueue_timer,
+    load_request,
+    redraw,
+    say_in_thread,
+    several_shops,
+    view_of,
+)
 from bot.features.requests.decisions import state_of
 from bot.jobs.registry import Apply
 from bot.jobs.slack_calls import call, post_once
@@ -108,7 +116,8 @@ async def post_copy(rt: Runtime, job: Job) -> Apply | None:
     async with rt.sessions() as session:
         if await tracking.copy_in(session, request_id=req.id, channel=channel):
             return None
-        view = view_of(rt, req, await requests.decisions(session, request_id=req.id))
+        view = view_of(rt, req, await requests.decisions(session, request_id=req.id),
+                       show_shop=await several_shops(session))
     ts = await post_once(rt, job, channel=channel, text=request_message.text_fallback(view),
                          blocks=escalation.build(view, p.get("note")))
 
