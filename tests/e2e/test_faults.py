@@ -43,7 +43,11 @@ async def test_a_release_landing_while_the_decisions_redraw_waits_adds_no_second
     await stack.settle()
     req = await stack.request_for(order)
     before = {j.id for j in await stack.jobs()}
-    stack.slack.faults.add("429", method="chat.update", times=1, retry_after=1)  # the decision's redraw waits
+    stack.slack.faults.add("429", method="chat.update", times=1, retry_after=3)  # the decision's redraw waits
+    # The release lands a little later, once that redraw is surely waiting (not mid-call, where a second redraw
+    # is right): its first answer stalls and fails after Shopify released the hold, and the retry finds it done.
+    stack.shopify.faults.add(kind="timeout", root_field="fulfillmentOrderReleaseHold", times=1, delay=0.5,
+                             after_execute=True)
     await stack.click(req, ActionId.APPROVE, "U0ANA")
     await stack.settle(timeout=30)
     redraws = [j for j in await stack.jobs() if j.id not in before and j.kind == JobKind.UPDATE_REQUEST]
