@@ -125,6 +125,10 @@ def add_console(app: web.Application, *, shopify: ShopifySandbox, slack: SlackSa
         return await _deliver(sim.suggest(view_id, p["action_id"], p["user"], str(p.get("value") or ""),
                                           block_id=p.get("block_id")))
 
+    async def root(_: web.Request) -> web.Response:
+        raise web.HTTPFound(PATH)  # the control port's own address opens the console in a browser
+
+    app.router.add_get("/", root)
     app.router.add_get(PATH, page)
     app.router.add_get(PATH + "/", page)
     app.router.add_get(PATH + "/static/{name}", static)

@@ -47,6 +47,8 @@ async def test_the_page_its_files_and_its_api_answer(stack, console):
     order = await stack.place_order(**STAFF)
     await stack.settle()
     async with aiohttp.ClientSession() as http:
+        async with http.get(f"{console}/") as resp:  # the control port's root redirects to the console
+            assert resp.status == 200 and resp.url.path == "/console" and resp.content_type == "text/html"
         async with http.get(f"{console}/console") as resp:
             assert resp.status == 200 and resp.content_type == "text/html"
             assert '<script src="/console/static/console.js"' in await resp.text()
