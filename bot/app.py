@@ -27,7 +27,7 @@ from bot.ingest import WebhookBatcher
 from bot.jobs.scheduler import Scheduler
 from bot.jobs.worker import Worker
 from bot.policy_file import load_file
-from bot.runtime import Runtime
+from bot.runtime import Runtime, warn_about
 from bot.settings import Settings
 from bot.shopify.client import ShopifyClients
 from bot.shopify.tokens import Tokens
@@ -74,6 +74,8 @@ def build_runtime(settings: Settings, *, now: Callable[[], datetime] = utcnow,
         now=now,
     )
     order_job = registry.spec(JobKind.PROCESS_ORDER)
+    if policies is None:  # a file read here: say what `holdfast check` would warn of
+        warn_about(rt.policies)
     rt.webhooks = WebhookBatcher(engine, sessions, now=lambda: rt.now(), on_commit=rt.wake_worker,
                                  max_attempts=lambda: order_job.max_attempts(rt.settings))
     rt.worker = Worker(rt, registry, concurrency=settings.worker_concurrency,

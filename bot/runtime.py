@@ -73,3 +73,10 @@ class Runtime:
             return exc.problems
         log.info("policies reloaded: %d policies, file hash %s", len(self.policies.policies), self.policies.file_hash[:12])
         return []
+        warn_about(self.policies)
+
+
+def warn_about(policies: PolicySet) -> None:
+    """Log what `holdfast check` warns of (valid, but probably not what was meant), once per load."""
+    for line in policies.warnings:
+        log.warning("%s", line)

@@ -67,3 +67,20 @@ async def test_each_problem_is_located_and_teaches_and_the_check_fails(tmp_path)
     ]
     assert all(re.match(rf"{re.escape(str(path))}:\d+:\d+: error: ", line) for line in lines[:-1])
     assert "nothing was changed" not in err and "Traceback" not in err
+
+
+async def test_a_server_logs_the_warnings_at_start_and_on_reload(tmp_path, caplog, database_url):
+    from bot.app import build_runtime
+    from bot.settings import Settings
+
+    path = tmp_path / "holdfast.yml"
+    path.write_text(WARNED)
+    rt = build_runtime(Settings(config_path=path, database_url=database_url))
+    try:
+        starting = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+        assert any(m.startswith(f"{path}:") and "did you mean `{gte: 5000}`" in m for m in starting), starting
+        caplog.clear()
+        assert rt.reload_policies() == []
+        assert any("did you mean `{gte: 5000}`" in r.getMessage() for r in caplog.records if r.levelname == "WARNING")
+    finally:
+        await rt.engine.dispose()
