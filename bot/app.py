@@ -35,6 +35,7 @@ from bot.slack import build_bolt
 from bot.slack_http import make_handler as make_slack_handler
 from bot.slack_preflight import log_channel_problems
 from handlers import shopify_install, shopify_webhooks
+from storage import shipstation as shipstation_keys
 from storage import shops
 from storage.db import is_sqlite, make_engine, make_sessionmaker, migrate, transaction
 from storage.secrets import Keyring
@@ -73,9 +74,9 @@ def build_runtime(settings: Settings, *, now: Callable[[], datetime] = utcnow,
                                tokens=tokens, timeout_s=settings.shopify_timeout_s),
         now=now,
     )
-    order_job = registry.spec(JobKind.PROCESS_ORDER)
     if policies is None:  # a file read here: say what `holdfast check` would warn of
         warn_about(rt.policies)
+    order_job = registry.spec(JobKind.PROCESS_ORDER)
     rt.webhooks = WebhookBatcher(engine, sessions, now=lambda: rt.now(), on_commit=rt.wake_worker,
                                  max_attempts=lambda: order_job.max_attempts(rt.settings))
     rt.worker = Worker(rt, registry, concurrency=settings.worker_concurrency,
@@ -106,9 +107,12 @@ async def resources(rt: Runtime) -> AsyncIterator[None]:
                 await shops.upsert_shop(session, domain=domain, token=token, now=rt.now(), keys=keys)
         for domain in own:  # the first token is fetched when a job needs one
             await shops.ensure_shop(session, domain=domain, grant_type=shops.CLIENT_CREDENTIALS, now=rt.now())
+        for domain, key in rt.settings.shipstation_keys().items():  # sealed like the tokens (storage/shipstation.py)
+            await shipstation_keys.upsert_key(session, shop=domain, key=key, now=rt.now(), keys=keys)
     async with aiohttp.ClientSession() as http:
         rt.shopify.session = http
         rt.slack.session = http
+        rt.shipstation.session = http
         try:
             yield
         finally:

@@ -21,6 +21,7 @@ from bot.jobs.registry import Registry
 from bot.jobs.worker import Worker
 from bot.policy_file import load_file
 from bot.settings import Settings
+from bot.shipstation.accounts import Accounts
 from bot.shopify.client import ShopifyClients
 from storage import jobs as job_rows
 from storage.models import Job
@@ -48,6 +49,8 @@ class Runtime:
     pacer: Pacer = field(init=False)
     # What the worker's claim loaded for each running job, by job id (bot/features/requests/common.py `prefetch`).
     loaded: dict[int, Loaded] = field(default_factory=dict)
+    # ShipStation (issue #20, bot/shipstation/accounts.py): the shared HTTP session and each account's request budget.
+    shipstation: Accounts = field(default_factory=Accounts)
 
     def __post_init__(self) -> None:
         self.pacer = Pacer(self.settings.slack_post_rate, self.settings.slack_post_burst)
@@ -72,8 +75,8 @@ class Runtime:
             log.error("policy reload failed; keeping the policies in force:\n%s", exc)
             return exc.problems
         log.info("policies reloaded: %d policies, file hash %s", len(self.policies.policies), self.policies.file_hash[:12])
-        return []
         warn_about(self.policies)
+        return []
 
 
 def warn_about(policies: PolicySet) -> None:

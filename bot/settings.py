@@ -88,6 +88,17 @@ class Settings(BaseSettings):
     # HOLDFAST_ only: a bare SECRET_KEY is too often another program's.
     secret_key: SecretStr = Field(SecretStr(""), validation_alias=AliasChoices("HOLDFAST_SECRET_KEY"))
     secret_key_previous: SecretStr = Field(SecretStr(""), validation_alias=AliasChoices("HOLDFAST_SECRET_KEY_PREVIOUS"))
+    # ShipStation (issue #20; bot/shipstation/): the V2 API's base URL (the sandbox stands in through it), and each
+    # shop's API key, "shop.myshopify.com=KEY" pairs, comma separated: sealed into the database at start
+    # (storage/shipstation.py) like SHOPIFY_SHOPS tokens; `holdfast shipstation key --shop` sets one without it.
+    shipstation_api_url: str = "https://api.shipstation.com"
+    shipstation_api_keys: SecretStr = Field(SecretStr(""), validation_alias=_env("SHIPSTATION_API_KEYS"))
+    shipstation_timeout_s: float = Field(10.0, gt=0)
+    # How long a flagged order's shipment is looked for (ShipStation imports Shopify orders on its own schedule),
+    # and how often; a hold lasts until today + shipstation_hold_days (at least the policy's expiry + 2 days).
+    shipstation_find_for_s: float = Field(1800.0, gt=0)
+    shipstation_find_every_s: float = Field(30.0, gt=0)
+    shipstation_hold_days: int = Field(30, ge=1)
     shopify_timeout_s: float = 10.0
     slack_timeout_s: float = 10.0
     usergroup_cache_s: float = 300.0  # how long a user group's members are trusted before asking Slack again
@@ -210,4 +221,13 @@ class Settings(BaseSettings):
         for pair in filter(None, (p.strip() for p in self.shopify_shops.get_secret_value().split(","))):
             domain, _, token = pair.partition("=")
             out[domain.strip()] = token.strip()
+        return out
+
+    def shipstation_keys(self) -> dict[str, str]:
+        """Parse `shipstation_api_keys` into {shop domain: ShipStation API key} (domains lower-cased)."""
+        out: dict[str, str] = {}
+        for pair in filter(None, (p.strip() for p in self.shipstation_api_keys.get_secret_value().split(","))):
+            domain, _, key = pair.partition("=")
+            if domain.strip() and key.strip():
+                out[domain.strip().lower()] = key.strip()
         return out

@@ -1,7 +1,7 @@
 """`holdfast sandbox`'s control API: drive the stand-ins from curl, scripts, tests or a browser console.
 
 Shopify side (here): POST /orders, POST /orders/bulk, GET /orders/{name}, POST /webhooks/redeliver, GET /state,
-POST /faults. Slack side: sandbox/control_slack.py. Every refusal is a 400 with one sentence (control_errors.py).
+POST /faults. Slack side: sandbox/control_slack.py. ShipStation side: sandbox/shipstation/control.py. Every refusal is a 400 with one sentence (control_errors.py).
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from aiohttp import web
 from sandbox.console import add_console
 from sandbox.control_errors import BadRequest, body_of, refusals
 from sandbox.control_slack import add_slack_routes
+from sandbox.shipstation import ShipStationSandbox
+from sandbox.shipstation.control import add_shipstation_routes, state_section
 from sandbox.shopify import ShopifySandbox
 from sandbox.shopify.orders import build_order
 from sandbox.simulator import SlackSimulator
@@ -60,8 +62,9 @@ def order_state(order: Any) -> dict[str, Any]:
     }
 
 
-def make_control_app(shopify: ShopifySandbox, slack: SlackSandbox, sim: SlackSimulator) -> web.Application:
-    """The control app over these sandboxes and this simulated Slack user."""
+def make_control_app(shopify: ShopifySandbox, slack: SlackSandbox, sim: SlackSimulator,
+                     shipstation: ShipStationSandbox | None = None) -> web.Application:
+    """The control app over these sandboxes and this simulated Slack user (ShipStation: sandbox/shipstation/control.py)."""
 
     async def create(request: web.Request) -> web.Response:
         shop, details = order_spec(await body_of(request))
@@ -176,7 +179,8 @@ def make_control_app(shopify: ShopifySandbox, slack: SlackSandbox, sim: SlackSim
                                   "slack_calls": slack_calls, "random_faults_fired": faults,
                                   "throttled_replies": sum(1 for c in shopify.calls if c["throttled"]),
                                   "token_requests": Counter(f"{r['grant_type']} {r['status']}"
-                                                            for r in shopify.token_requests)})
+                                                            for r in shopify.token_requests),
+                                  **({"shipstation": state_section(shipstation)} if shipstation else {})})
 
     async def faults(request: web.Request) -> web.Response:
         """{"shopify": {"rate", "kinds", "delay", "seed"}, "slack": {"rate", "kinds", "methods", "seed"},
@@ -217,6 +221,8 @@ def make_control_app(shopify: ShopifySandbox, slack: SlackSandbox, sim: SlackSim
     app.router.add_get("/state", state)
     app.router.add_post("/faults", faults)
     add_slack_routes(app, slack, sim)
+    if shipstation:
+        add_shipstation_routes(app, shipstation, default_shop=SHOP)
     add_console(app, shopify=shopify, slack=slack, sim=sim)  # the browser console at /console
     app.on_cleanup.append(close_session)
     return app

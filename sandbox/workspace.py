@@ -3,7 +3,10 @@ channel and user group the example policies (holdfast.example.yml) name."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.shopify.scopes import ACCESS_SCOPES
+from sandbox.shipstation import ShipStationSandbox
 from sandbox.shopify import ShopifySandbox
 from sandbox.slack import SlackSandbox
 
@@ -21,6 +24,8 @@ USERS = {"U0ANA": "Ana Approver", "U0BEN": "Ben Finance", "U0EVE": "Eve Stranger
 # User groups the example policies name (b2b-net-terms: `groups: [S0FINANCE]`, two approvals): two members, so
 # the policy can be met in the sandbox as written. A test replaces a group with slack.add_usergroup.
 USERGROUPS = {"S0FINANCE": ["U0BEN", "U0ANA"]}
+# The demo shop's ShipStation account (issue #20): its V2 API key, and warehouses the example policies name.
+SHIPSTATION_KEY = "sandbox-shipstation-api-key"
 
 
 def make_sandboxes(*, slack_rate_scale: float = 1.0) -> tuple[ShopifySandbox, SlackSandbox]:
@@ -48,3 +53,12 @@ def make_sandboxes(*, slack_rate_scale: float = 1.0) -> tuple[ShopifySandbox, Sl
     slack.add_channel(CHANNEL, name="order-approvals", members=list(USERS))
     slack.invite(CHANNEL)  # the operator's `/invite @holdfast` (README, "The Slack app"); a test may slack.remove it
     return shopify, slack
+
+
+def make_shipstation(shopify: ShopifySandbox, **options: Any) -> ShipStationSandbox:
+    """The demo shop's ShipStation account ("Main warehouse", the default, and "Samples room"), importing the
+    orders placed in `shopify` after `import_delay_s` (options: ShipStationSandbox's keywords)."""
+    shipstation = ShipStationSandbox(**options)
+    shipstation.add_account(SHOP, api_key=SHIPSTATION_KEY)
+    shipstation.link(shopify)
+    return shipstation

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
@@ -205,4 +205,32 @@ class ChannelFlood(SQLModel, table=True):
     started_at: datetime
     ended_at: datetime | None = None
     drawn_at: datetime | None = None  # when the summary was last posted or redrawn
+    updated_at: datetime
+
+
+class ShipStationKey(SQLModel, table=True):
+    """A shop's ShipStation API key (issue #20), sealed like the Shopify tokens (storage/secrets.py)."""
+
+    __tablename__ = "shipstation_keys"
+
+    shop_domain: str = Field(max_length=255, primary_key=True)
+    key_sealed: str = Field(sa_column=Column(Text, nullable=False), repr=False)  # a Fernet token, never the key
+    updated_at: datetime
+
+
+class ShipStationShipment(SQLModel, table=True):
+    """What holdfast did to a request's ShipStation shipment: held, routed, or why not (storage/shipstation.py)."""
+
+    __tablename__ = "shipstation_shipments"
+    __table_args__ = (Index("ix_shipstation_shop_state", "shop_domain", "state", "updated_at"),)
+
+    request_id: int = Field(foreign_key="approval_request.id", primary_key=True)
+    shop_domain: str = Field(max_length=255)
+    shipment_id: str | None = Field(default=None, max_length=64)  # ShipStation's "se-…" id, once found
+    state: str = Field(default="looking", max_length=16)  # storage.shipstation.STATES
+    hold_until: date | None = None
+    warehouse_id: str | None = Field(default=None, max_length=64)
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # tags holdfast added
+    detail: str | None = Field(default=None, sa_column=Column(Text))  # ShipStation's refusal, for the operator
+    looked_until: datetime | None = None  # the end of the bounded wait for the shipment to appear
     updated_at: datetime

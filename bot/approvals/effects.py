@@ -53,6 +53,10 @@ class JobKind(StrEnum):
     PRIVACY_REQUEST = "privacy.request"
 
     APP_UNINSTALLED = "shopify.app_uninstalled"  # app/uninstalled: tokens gone, approvers told (bot/features/install)
+    # ShipStation (bot/features/shipstation): hold the order's shipment, apply the decision, check both
+    SHIPSTATION_FLAG = "shipstation.flag"
+    SHIPSTATION_DECIDE = "shipstation.decide"
+    SHIPSTATION_RECONCILE = "shipstation.reconcile"
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,11 @@ class Effect:
 def shopify_key(shop: str, order_gid: str) -> str:
     """An order's (or draft's) Shopify effects: hold before release, tags after both."""
     return f"shopify:{shop}:{order_gid}"
+
+
+def shipstation_key(shop: str, order_gid: str) -> str:
+    """An order's ShipStation effects: its hold before its decision, one lane per order."""
+    return f"shipstation:{shop}:{order_gid}"
 
 
 def slack_key(shop: str, order_gid: str) -> str:

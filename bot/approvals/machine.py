@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from bot.approvals.effects import Effect, JobKind, dm_key, requester_dm_key, shopify_key, slack_key
+from bot.approvals.effects import Effect, JobKind, dm_key, requester_dm_key, shipstation_key, shopify_key, slack_key
 from bot.approvals.orders import OrderFacts
 from bot.approvals.policies import Match
 from bot.approvals.schema import Policy
@@ -126,6 +126,9 @@ def flag(shop: str, order: OrderFacts, match: Match) -> NewRequest:
                                   "tags": [policy.tags.pending]}),
         Effect(JobKind.POST_REQUEST, lk, {}),
     )
+    if policy.shipstation is not None:  # the order's ShipStation shipment too (found once ShipStation imports it)
+        effects += (Effect(JobKind.SHIPSTATION_FLAG, shipstation_key(shop, order.gid),
+                           {"order_gid": order.gid, "order_name": order.name, "order_legacy_id": order.legacy_id}),)
     audit = {"policy": policy.id, "reasons": list(match.reasons), "missing": list(match.missing)}
     return NewRequest(order, match, audit, effects)
 
@@ -184,6 +187,8 @@ def outcome(req: RequestState, policy: Policy, status: Status, *, by: str,
     # The decision's tags and its line in the order note: one job.
     effects.append(Effect(JobKind.TAGS, sk, {"order_gid": gid, "add": [tag], "remove": [policy.tags.pending],
                                              "note": {"status": status.value, "by": by, "fields": fields or {}}}))
+    if policy.shipstation is not None:
+        effects.append(Effect(JobKind.SHIPSTATION_DECIDE, shipstation_key(req.shop, gid), {"status": status.value}))
     effects.append(Effect(JobKind.UPDATE_REQUEST, lk, {}))
     if req.requester:
         effects.append(Effect(JobKind.DM, dm_key(req.requester), {

@@ -16,6 +16,7 @@ from bot.approvals.schema_parts import (
     Duration,
     Escalation,
     People,
+    ShipStationRules,
     Strict,
     Tags,
     Timers,
@@ -24,7 +25,7 @@ from bot.approvals.schema_parts import (
 
 # The blocks are imported from here by the rest of holdfast, as before schema_parts.py was split off.
 __all__ = ["SLACK_CHANNEL", "SLACK_GROUP", "SLACK_USER", "Approvers", "Cancel", "Duration", "Escalation", "People",
-           "Tags", "Timers", "parse_duration"]
+           "ShipStationRules", "Tags", "Timers", "parse_duration"]
 
 
 class FieldSpec(Strict):
@@ -127,6 +128,7 @@ class Policy(Strict):
     on_reject: Literal["keep_hold", "cancel", "release"] = "keep_hold"
     cancel: Cancel = Field(default_factory=Cancel)
     timers: Timers = Field(default_factory=Timers)
+    shipstation: ShipStationRules | None = None  # the order's ShipStation shipment: held, then routed (issue #20)
     condition: Node | None = Field(default=None, exclude=True)
 
     @field_validator("channel")

@@ -144,3 +144,107 @@ class Timers(Strict):
                 if earlier and earlier >= self.expire_after:
                     raise ValueError(f"{name} ({earlier}) must come before expire_after ({self.expire_after})")
         return self
+
+
+# --- ShipStation (issue #20): what a policy does to the order's shipment there (bot/features/shipstation/) ---
+
+# A tag is sent in a URL path (POST /v2/shipments/{id}/tags/{tag_name}, https://docs.shipstation.com/tag-shipments):
+# a slash there would be a path, whatever the encoding; the docs give no length limit, so keep names short.
+SHIPSTATION_TAG = re.compile(r"^[^/\s](?:[^/]{0,78}[^/\s])?$")
+
+
+def _shipstation_tags(values: tuple[str, ...]) -> tuple[str, ...]:
+    bad = [v for v in values if not SHIPSTATION_TAG.match(v)]
+    if bad:
+        raise ValueError(f"not a ShipStation tag name (1 to 80 characters, no '/', no space at either end): "
+                         f"{', '.join(map(repr, bad))}")
+    twice = sorted({v for v in values if values.count(v) > 1})
+    if twice:
+        raise ValueError(f"tag(s) listed twice: {', '.join(twice)}")
+    return values
+
+
+class OnFlag(Strict):
+    """While the request waits: hold the shipment (nothing is picked, packed or labelled) and tag it."""
+
+    hold: bool = True
+    tags: tuple[str, ...] = ()
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return _shipstation_tags(v)
+
+
+class Route(Strict):
+    """On approval: restore it from hold, tag it for the warehouse, and/or ship it from another warehouse (by name,
+    as ShipStation lists it)."""
+
+    tags: tuple[str, ...] = ()
+    warehouse: str | None = Field(None, min_length=1, max_length=100)
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return _shipstation_tags(v)
+
+
+class OnReject(Strict):
+    """On rejection: keep it on hold (keep_hold: false restores it) and tag it."""
+
+    keep_hold: bool = True
+    tags: tuple[str, ...] = ()
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return _shipstation_tags(v)
+
+
+class ShipStationRules(Strict):
+    """`shipstation:` — the order's shipment in ShipStation: held while the request waits, routed by the decision.
+    The on_flag tags are removed at the decision."""
+
+    on_flag: OnFlag = Field(default_factory=OnFlag)
+    on_approve: Route = Field(default_factory=Route)
+    on_reject: OnReject = Field(default_factory=OnReject)
+
+    @field_validator("on_flag", mode="before")
+    @classmethod
+    def _shorthand(cls, v: Any) -> Any:
+        # `on_flag: hold` is `on_flag: {hold: true}`; any other word is a mistake worth naming.
+        if isinstance(v, str):
+            if v.strip() == "hold":
+                return {"hold": True}
+            raise ValueError(f"expected `hold` or a block, got {v!r}, e.g. "
+                             "`on_flag: {hold: true, tags: [awaiting-approval]}`")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ShipStationRules:
+        for side in ("on_approve", "on_reject"):
+            both = sorted(set(self.on_flag.tags) & set(getattr(self, side).tags))
+            if both:
+                raise ValueError(f"{side}: tag(s) {', '.join(both)} are on_flag tags too, which the decision "
+                                 "removes: use another name for the decision's tag")
+        if not self.on_flag.hold and not self.on_flag.tags:
+            raise ValueError("on_flag: neither holds nor tags the shipment, so nothing keeps it from shipping "
+                             "before the decision, e.g. `on_flag: hold`")
+        return self
+
+    def describe(self) -> str:
+        """What happens in ShipStation, in one line for `holdfast policy test`: "hold, tag awaiting-approval; on
+        approve: tag approved-sample, ship from Samples room" (a default reject, kept on hold untagged, is not said)."""
+        def tags(names: tuple[str, ...]) -> list[str]:
+            return [f"tag {', '.join(names)}"] if names else []
+
+        flag = (["hold"] if self.on_flag.hold else []) + tags(self.on_flag.tags)
+        approve = tags(self.on_approve.tags) + ([f"ship from {self.on_approve.warehouse}"]
+                                                 if self.on_approve.warehouse else [])
+        if not approve and self.on_flag.hold:
+            approve = ["release from hold"]
+        reject = ([] if self.on_reject.keep_hold or not self.on_flag.hold else ["release from hold"])
+        reject += tags(self.on_reject.tags)
+        parts = [", ".join(flag)] + [f"on {side}: {', '.join(what)}" for side, what in
+                                     (("approve", approve), ("reject", reject)) if what]
+        return "; ".join(parts)

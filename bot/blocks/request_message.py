@@ -65,6 +65,7 @@ class RequestView:
     applied: str | None = None  # what the decision did once Shopify applied it ("order cancelled, …")
     keeps_hold: bool = False  # decided, and the policy leaves holdfast's hold on the order
     show_shop: bool = False  # holdfast serves more than one shop: say which one this order is from
+    shipstation: str | None = None  # "ShipStation: on hold until …" (bot/features/shipstation/line.py); None: off
 
 
 def admin_url(shop: str, legacy_id: str) -> str:
@@ -208,6 +209,8 @@ def build(view: RequestView) -> list[dict[str, Any]]:
         ),
         ContextBlock(elements=[MarkdownTextObject(text=_hold_line(view))]),
     ]
+    if view.shipstation:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=escape(view.shipstation)[:3000])]))
     if view.internal is not None:
         blocks.insert(3, SectionBlock(text=MarkdownTextObject(text=_request_details(o)[:3000])))
     if view.progress:

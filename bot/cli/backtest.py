@@ -70,11 +70,13 @@ class Row:
     error: str | None = None
     total: str | None = None  # written as the Slack message writes it (bot/blocks/money)
     customer: str | None = None
+    shipstation: str | None = None  # what the flagging policy's `shipstation:` block would do there (issue #20)
 
     def as_json(self) -> dict[str, Any]:
         """Machine-readable form for --json."""
         return {"order": self.order, "policy": self.policy, "reasons": list(self.reasons),
-                "missing": list(self.missing), "error": self.error, "total": self.total, "customer": self.customer}
+                "missing": list(self.missing), "error": self.error, "total": self.total, "customer": self.customer,
+                "shipstation": self.shipstation}
 
 
 @dataclass
@@ -141,5 +143,7 @@ def evaluate(policies: PolicySet, payloads: Iterable[Any], *, source: str | None
         missing = hit.missing if hit else ()
         if facts.origin == "webhook":
             missing = tuple(m for m in missing if m not in unavailable - facts.enriched)
+        rules = hit.policy.shipstation if hit else None
         yield Row(facts.name, hit.policy.id if hit else None, hit.reasons if hit else (), missing,
-                  total=format_money(facts.total_price, facts.currency), customer=customer_of(facts))
+                  total=format_money(facts.total_price, facts.currency), customer=customer_of(facts),
+                  shipstation=rules.describe() if rules is not None else None)

@@ -124,7 +124,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return asyncio.run(run_demo(verbose=args.verbose, **keep))
 
 
-SANDBOX_PORTS = (("shopify_port", "--shopify-port"), ("slack_port", "--slack-port"), ("control_port", "--control-port"))
+SANDBOX_PORTS = (("shopify_port", "--shopify-port"), ("slack_port", "--slack-port"), ("control_port", "--control-port"),
+                 ("shipstation_port", "--shipstation-port"))
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
@@ -137,7 +138,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     try:
         asyncio.run(run_sandbox(shopify_port=args.shopify_port, slack_port=args.slack_port,
                                 control_port=args.control_port, bot_url=args.bot_url,
-                                slack_rate_scale=args.slack_rate_scale))
+                                slack_rate_scale=args.slack_rate_scale, shipstation_port=args.shipstation_port))
     except KeyboardInterrupt:
         pass
     except OSError as exc:  # taken between the check and the bind

@@ -24,12 +24,14 @@ from sandbox.devserver import (
     CHANNEL,  # noqa: F401 - re-exported for tests and the demo
     CLIENT_ID,
     CLIENT_SECRET,
+    SHIPSTATION_KEY,
     SHOP,
     SHOP_TOKEN,
     SIGNING_SECRET,
     TEAM,
     WEBHOOK_SECRET,
     make_sandboxes,
+    make_shipstation,
     serve,
 )
 from sandbox.devserver import run as run_sandbox  # noqa: F401 - `holdfast sandbox`: the stand-ins on their own
@@ -65,6 +67,8 @@ class DevStack:
         self.legacy_token = legacy_token or bool({"shopify_shops", "shopify_api_secret"} & set(settings))
         self.secret_key = SECRET_KEY  # HOLDFAST_SECRET_KEY: seals the stored shop token
         self.shopify, self.slack = make_sandboxes(slack_rate_scale=slack_rate_scale)
+        # The shop's ShipStation account imports its orders; it shares the bot's clock (today's date for holds).
+        self.shipstation = make_shipstation(self.shopify, **({"now": now} if now else {}))
         self._runners: list[web.AppRunner] = []
         self._bot: web.AppRunner | None = None
         self.sim: SlackSimulator | None = None
@@ -73,7 +77,8 @@ class DevStack:
         """Start the stand-ins, then the bot pointed at them."""
         shopify_runner, self.shopify_port = await serve(self.shopify.make_app())
         slack_runner, self.slack_port = await serve(self.slack.make_app())
-        self._runners += [shopify_runner, slack_runner]
+        shipstation_runner, self.shipstation_port = await serve(self.shipstation.make_app())
+        self._runners += [shopify_runner, slack_runner, shipstation_runner]
         self.slack.base_url = f"http://127.0.0.1:{self.slack_port}"
         await self.start_bot()
         return self
@@ -105,6 +110,9 @@ class DevStack:
             values.update(shopify_client_id=CLIENT_ID, shopify_client_secret=CLIENT_SECRET, shopify_shop=SHOP)
         if self.socket_mode:
             values["slack_app_token"] = self.slack.app_token
+        if "shipstation_api_url" in Settings.model_fields:  # the connector's settings (issue #20)
+            values.update(shipstation_api_url=f"http://127.0.0.1:{self.shipstation_port}",
+                          shipstation_api_keys=f"{SHOP}={SHIPSTATION_KEY}")
         values.update(self.overrides)
         return Settings(**values)
 
@@ -202,7 +210,8 @@ class DevStack:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
-            new = [v for vid, v in self.slack.views.items() if vid not in before and v["user"] == user]
+            new = [v for vid, v in self.slack.views.items()  # a modal: App Home is published meanwhile too
+                   if vid not in before and v["user"] == user and v.get("type") == "modal"]
             if new and not any("Loading" in json.dumps(b) for b in new[-1]["blocks"]):
                 return new[-1]
             if loop.time() > deadline:

@@ -52,13 +52,14 @@ def policy_check(settings: Settings) -> tuple[Any, Check]:
 async def run_checks(settings: Settings) -> list[Check]:
     """Every check, in checklist order; never raises for what an operator can fix."""
     # Imported here: `holdfast --help` and every other command build the parser, which imports this module.
+    from bot.cli.doctor_shipstation import shipstation_checks
     from bot.cli.doctor_shopify import shopify_checks
     from bot.cli.doctor_slack import slack_checks
 
     database = await database_check(settings)
     policies, policy = policy_check(settings)
     return [database, policy, *await slack_checks(settings, policies),
-            *await shopify_checks(settings, database_ok=database.ok)]
+            *await shopify_checks(settings, database_ok=database.ok), *await shipstation_checks(settings, policies)]
 
 
 def render(checks: list[Check]) -> str:

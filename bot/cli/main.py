@@ -102,11 +102,15 @@ def parser() -> argparse.ArgumentParser:
     from bot.cli import doctor  # `holdfast doctor` (bot/cli/doctor.py)
 
     doctor.add_parsers(sub, _settings)
+    from bot.cli import shipstation as shipstation_cli  # `holdfast shipstation key` (bot/cli/shipstation.py)
+
+    shipstation_cli.add_parsers(sub, _settings)
     c = sub.add_parser("check", help="validate the policy file")
     c.add_argument("--config", help="policy file (default: HOLDFAST_CONFIG or holdfast.yml)")
     c.add_argument("--reload", action="store_true", help="if valid, tell the running server to reload it (SIGHUP)")
     c.add_argument("--online", action="store_true", help="also ask Slack: is holdfast in every policy channel, do the "
-                   "approvers and user groups exist (exit 1 with one line per problem)")
+                   "approvers and user groups exist; and ShipStation, for shops with a key: do the warehouses and "
+                   "tags of shipstation: blocks exist (exit 1 with one line per problem)")
     c.set_defaults(func=cmd_check)
     a = sub.add_parser("audit", help="audit log tools").add_subparsers(dest="audit_command", required=True,
                                                                        metavar="COMMAND")
@@ -131,6 +135,7 @@ def parser() -> argparse.ArgumentParser:
     sb.add_argument("--shopify-port", type=int, default=8081, help="the Shopify stand-in's port (Admin API, OAuth)")
     sb.add_argument("--slack-port", type=int, default=8082, help="the Slack stand-in's port (Web API)")
     sb.add_argument("--control-port", type=int, default=8083, help="POST /orders, GET /messages, POST /click")
+    sb.add_argument("--shipstation-port", type=int, default=8084, help="the ShipStation stand-in's port (V2 API)")
     sb.add_argument("--bot-url", default="http://127.0.0.1:3000", help="where the sandbox sends webhooks and clicks")
     sb.add_argument("--slack-rate-scale", type=float, default=1.0,
                     help="run Slack's rate tiers this many times faster (1: Slack's own limits)")

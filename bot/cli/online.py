@@ -12,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.approvals.policies import PolicySet
+from bot.cli.online_shipstation import check_shipstation
 from bot.settings import Settings
 from bot.slack_preflight import Problem, channel_problems, channels_of, people_of, people_problems
 
@@ -57,7 +58,13 @@ def located(policies: PolicySet, problem: Problem) -> str:
 
 
 def check_online(settings: Settings, policies: PolicySet) -> int:
-    """Print the problems (stderr) or a summary (stdout); 1 when there is any problem or Slack cannot be asked."""
+    """Print the problems (stderr) or a summary (stdout); 1 when there is any problem or Slack cannot be asked.
+    Then the same for ShipStation, when a policy has `shipstation:` (check_shipstation)."""
+    slack = _check_slack(settings, policies)
+    return check_shipstation(settings, policies) or slack
+
+
+def _check_slack(settings: Settings, policies: PolicySet) -> int:
     try:
         lines = asyncio.run(online_problems(settings, policies))
     except (aiohttp.ClientError, OSError, TimeoutError) as exc:

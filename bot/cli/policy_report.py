@@ -19,8 +19,10 @@ def row_line(row: Row) -> str:
     """One order: name, total, customer, the policy that flags it and why (or "-")."""
     why = "; ".join(row.reasons) if row.policy else ""
     gaps = f"  (missing: {', '.join(row.missing)})" if row.missing else ""
-    return (f"{row.order:<12} {row.total or '':>14}  {row.customer or '-':<28} {row.policy or '-':<24} "
+    line = (f"{row.order:<12} {row.total or '':>14}  {row.customer or '-':<28} {row.policy or '-':<24} "
             f"{why}{gaps}").rstrip()
+    # The policy's ShipStation block, on a line of its own under the order: what would happen to its shipment.
+    return f"{line}\n{'':<12} ShipStation: {row.shipstation}" if row.policy and row.shipstation else line
 
 
 def summary_line(summary: Summary, *, skipped_word: str = "line") -> str:

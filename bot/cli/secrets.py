@@ -8,24 +8,38 @@ key, the old key can go.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from bot.app import keyring
 from bot.settings import Settings
-from storage import shops
+from storage import shipstation, shops
 from storage.db import make_engine, make_sessionmaker, transaction
-from storage.secrets import MISSING_KEY, Resealed, SecretKeyError
+from storage.secrets import MISSING_KEY, Keyring, Resealed, SecretKeyError
 
 
-async def rotate(settings: Settings) -> Resealed:
-    """Re-seal the stale secrets; SecretKeyError without a current key (or with a malformed one)."""
+@asynccontextmanager
+async def sealing(settings: Settings) -> AsyncIterator[tuple[AsyncSession, Keyring]]:
+    """A transaction on the database and the keyring that seals secrets into it; SecretKeyError without a current
+    key (or with a malformed one), before the database is opened."""
     keys = keyring(settings)
     if not keys.ready:
         raise SecretKeyError(MISSING_KEY)
     engine = make_engine(settings.database_url)
     try:
         async with transaction(make_sessionmaker(engine)) as session:
-            return await shops.reseal_all(session, keys=keys)
+            yield session, keys
     finally:
         await engine.dispose()
+
+
+async def rotate(settings: Settings) -> Resealed:
+    """Re-seal the stale secrets; SecretKeyError without a current key (or with a malformed one)."""
+    async with sealing(settings) as (session, keys):
+        done = await shops.reseal_all(session, keys=keys)
+        return done.add(await shipstation.reseal_all(session, keys=keys))  # ShipStation API keys too
 
 
 def report(done: Resealed) -> tuple[int, list[str]]:

@@ -10,13 +10,14 @@ from bot.features.privacy.jobs import JOBS as PRIVACY
 from bot.features.reconcile.jobs import JOBS as RECONCILE
 from bot.features.reporting.jobs import JOBS as REPORTING
 from bot.features.requests.jobs import JOBS as REQUESTS
+from bot.features.shipstation.jobs import JOBS as SHIPSTATION
 from bot.features.timers.jobs import JOBS as TIMERS
 from bot.features.upkeep.jobs import JOBS as UPKEEP
 from bot.jobs.registry import Registry
 
 FEATURES = {"requests": REQUESTS, "timers": TIMERS, "internal_orders": INTERNAL_ORDERS, "flood": FLOOD,
             "reporting": REPORTING, "home": HOME, "reconcile": RECONCILE, "upkeep": UPKEEP, "privacy": PRIVACY,
-            "install": INSTALL}
+            "install": INSTALL, "shipstation": SHIPSTATION}
 
 
 def registry() -> Registry:

@@ -18,7 +18,7 @@ from bot.approvals.effects import CHECKPOINT_KEY, DIGEST_KEY, PRUNE_KEY, JobKind
 from bot.approvals.timers import EPOCH, period_start
 from bot.runtime import Runtime
 from bot.settings import Settings
-from storage import jobs, periodic, shops
+from storage import jobs, periodic, shipstation, shops
 from storage.db import transaction
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,14 @@ def _per_shop(kind: JobKind) -> Enqueue:
     return enqueue
 
 
+async def _shipstation(rt: Runtime, session: AsyncSession, period: datetime) -> None:
+    # One pass per shop with a ShipStation key (bot/features/shipstation/reconcile.py), one at a time per shop.
+    for shop in await shipstation.shops_with_keys(session):
+        key = periodic_key(JobKind.SHIPSTATION_RECONCILE, shop)
+        if not await jobs.queued(session, key=key, kind=JobKind.SHIPSTATION_RECONCILE):
+            rt.enqueue(session, JobKind.SHIPSTATION_RECONCILE, key=key, payload={"shop": shop, "period": period.isoformat()})
+
+
 async def _checkpoint(rt: Runtime, session: AsyncSession, period: datetime) -> None:
     rt.enqueue(session, JobKind.AUDIT_CHECKPOINT, key=CHECKPOINT_KEY, payload={"period": period.isoformat()})
 
@@ -76,6 +84,9 @@ def periodic_jobs(settings: Settings) -> list[Periodic]:
         Periodic("reconcile", timedelta(seconds=reconcile_s), _per_shop(JobKind.RECONCILE), run_at_start=True),
         Periodic("digest", timedelta(days=1), _digest, offset=timedelta(hours=settings.digest_hour_utc)),
         Periodic("prune", timedelta(seconds=settings.prune_every_s), _prune),
+        # ShipStation's holds against holdfast's records, as often as the Shopify reconciliation (no call for a shop
+        # without a ShipStation key: the period finds none).
+        Periodic("shipstation-reconcile", timedelta(seconds=reconcile_s), _shipstation),
     ]
     if settings.audit_checkpoint_file or settings.audit_checkpoint_channel:
         out.append(Periodic("audit-checkpoint", timedelta(seconds=settings.audit_checkpoint_every_s), _checkpoint))

@@ -83,6 +83,8 @@ class ShopifySandbox(OAuthApps):
         self.oauth_apps: dict[str, OAuthApp] = self.oauth.apps
         self.token_requests: list[dict[str, Any]] = self.oauth.requests
         self.token_deadlines: dict[str, float] = self.oauth.deadlines
+        # Called with each new order (ShipStation's import, sandbox/shipstation/state.py ShipStationSandbox.link).
+        self.order_listeners: list[Callable[[Order], None]] = []
 
     # --- shops, apps and the cost bucket -------------------------------------------------
     def add_shop(self, domain: str, access_token: str, webhook_url: str | None = None,
@@ -152,11 +154,17 @@ class ShopifySandbox(OAuthApps):
     # --- orders, customers, products -----------------------------------------------------
     def create_order(self, shop: str, **details: Any) -> Order:
         """Create an order (see `orders.build_order` for the keywords); delivers no webhook."""
-        return build_order(self, self.shops[shop], **details)
+        return self.announce(build_order(self, self.shops[shop], **details))
 
     def order_from_draft(self, draft: DraftOrder, now: datetime) -> Order:
         """The paid order a completed draft becomes."""
-        return copy_draft_into_order(self, draft, now)
+        return self.announce(copy_draft_into_order(self, draft, now))
+
+    def announce(self, order: Order) -> Order:
+        """Tell the order listeners about a new order."""
+        for listener in self.order_listeners:
+            listener(order)
+        return order
 
     def order_by_name(self, shop: str, name: str) -> Order | None:
         """An order by its name ("#1001")."""

@@ -25,7 +25,8 @@ PACKAGES = ("bot", "handlers", "storage")
 OURS = (*PACKAGES, "sandbox", "bench", "tests")
 
 PURE = ("bot.approvals", "bot.blocks", "bot.reports", "bot.shopify.throttle", "bot.shopify.documents",
-        "bot.jobs.pacing")
+        "bot.jobs.pacing", "bot.shipstation.throttle", "bot.shipstation.model", "bot.features.shipstation.plan",
+        "bot.features.shipstation.line")
 # Libraries that do I/O, keep a clock or a database: none of them belongs in the pure core.
 IMPURE_LIBRARIES = ("aiohttp", "asyncio", "sqlalchemy", "sqlmodel", "alembic", "asyncpg", "aiosqlite", "socket",
                     "subprocess", "time", "os", "pathlib", "slack_sdk.web", "slack_bolt", "apscheduler", "shopify")
@@ -185,7 +186,7 @@ def test_bot_reads_as_wiring_core_features_and_cli(folder):
 def test_every_feature_declares_its_job_kinds_in_one_place():
     features = sorted(p.name for p in (ROOT / "bot" / "features").iterdir()
                       if p.is_dir() and (p / "__init__.py").exists())
-    assert features == ["flood", "home", "install", "internal_orders", "privacy", "reconcile", "reporting", "requests", "timers",
-                        "upkeep"]
+    assert features == ["flood", "home", "install", "internal_orders", "privacy", "reconcile", "reporting", "requests",
+                        "shipstation", "timers", "upkeep"]
     for feature in features:
         assert (ROOT / "bot" / "features" / feature / "jobs.py").exists(), f"{feature} has no jobs.py"

@@ -180,3 +180,36 @@ async def test_an_installed_shop_is_checked_from_the_shop_table(stack):
     assert found[(group, "scopes")].status == FAIL and "write_draft_orders" in found[(group, "scopes")].detail
     assert f"/shopify/install?shop={AGENCY}" in found[(group, "scopes")].fix  # the merchant approves them again
     assert found[(SHOPIFY, "scopes")].status == OK  # the other shop is not affected
+
+
+SHIPSTATION_POLICY = """\
+policies:
+  - id: samples
+    channel: C0APPROVALS
+    approvers: {users: [U0ANA]}
+    when: {customer_tag: staff}
+    shipstation:
+      on_flag: {hold: true, tags: [awaiting-approval]}
+      on_approve: {warehouse: "%s"}
+"""
+
+
+@pytest.mark.parametrize(("warehouse", "keys", "status", "says"), [
+    ("Samples room", None, OK, "every warehouse the policies name exists"),
+    ("Sample room", None, FAIL, 'no warehouse named "Sample room"'),
+    ("Samples room", f"{SHOP}=not-the-key", FAIL, "refused the API key"),
+])
+async def test_shipstation_is_checked_when_a_policy_uses_it(stack, tmp_path, warehouse, keys, status, says):
+    path = tmp_path / "holdfast.yml"
+    path.write_text(SHIPSTATION_POLICY % warehouse)
+    update: dict[str, Any] = {"config_path": path}
+    if keys is not None:
+        update["shipstation_api_keys"] = SecretStr(keys)
+    checks = [c for c in await run_checks(stack.settings().model_copy(update=update)) if c.group == "ShipStation"]
+    assert checks and checks[0].status == status and says in checks[0].detail, checks
+    if status == FAIL:
+        assert checks[0].fix  # what to do, under the line
+
+
+async def test_no_shipstation_line_without_a_policy_that_uses_it(stack):
+    assert not [c for c in await run_checks(doctor_settings(stack)) if c.group == "ShipStation"]

@@ -59,7 +59,8 @@ async def test_backtest_from_the_shop_pages_through_graphql(tmp_path):
            "HOLDFAST_SHOPIFY_ADMIN_URL": f"http://127.0.0.1:{port}/{{shop}}/admin/api/{{version}}/graphql.json"}
     sandbox = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot.cli", "sandbox", "--shopify-port", str(port), "--slack-port", str(free_port()),
-        "--control-port", str(control), "--bot-url", "http://127.0.0.1:9", cwd=ROOT, env=env,
+        "--control-port", str(control), "--shipstation-port", str(free_port()), "--bot-url", "http://127.0.0.1:9",
+        cwd=ROOT, env=env,
         stdout=asyncio.subprocess.DEVNULL)
     try:
         await wait_http(f"http://127.0.0.1:{control}/messages")

@@ -73,7 +73,7 @@ async def processes(database_url, tmp_path):
            "HOLDFAST_SLACK_API_URL": f"http://127.0.0.1:{ports['slack']}/api/", "HOLDFAST_WORKER_POLL_S": "0.1"}
     sandbox = await asyncio.create_subprocess_exec(
         *HOLDFAST, "sandbox", "--shopify-port", str(ports["shopify"]), "--slack-port", str(ports["slack"]),
-        "--control-port", str(ports["control"]), "--bot-url", f"http://127.0.0.1:{ports['bot']}",
+        "--control-port", str(ports["control"]), "--shipstation-port", str(free_port()), "--bot-url", f"http://127.0.0.1:{ports['bot']}",
         cwd=ROOT, env=env, stdout=asyncio.subprocess.DEVNULL)
     code, out = await run(env, "migrate")
     assert code == 0 and f"revision {head_revision()}" in out, out
@@ -152,7 +152,7 @@ async def test_poll_mode_finds_orders_without_any_webhook(database_url):
     # The sandbox delivers webhooks to a port nobody listens on: only polling can find the order.
     sandbox = await asyncio.create_subprocess_exec(
         *HOLDFAST, "sandbox", "--shopify-port", str(ports["shopify"]), "--slack-port", str(ports["slack"]),
-        "--control-port", str(ports["control"]), "--bot-url", f"http://127.0.0.1:{free_port()}",
+        "--control-port", str(ports["control"]), "--shipstation-port", str(free_port()), "--bot-url", f"http://127.0.0.1:{free_port()}",
         cwd=ROOT, env=env, stdout=asyncio.subprocess.DEVNULL)
     serve = await asyncio.create_subprocess_exec(*HOLDFAST, "serve", "--poll", "--port", str(ports["bot"]), cwd=ROOT,
                                                  env=env, stdout=asyncio.subprocess.DEVNULL,

@@ -78,6 +78,7 @@ class Procs:
         self.http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120))
         await self._spawn("sandbox", "sandbox", "--shopify-port", str(self.ports["shopify"]), "--slack-port",
                           str(self.ports["slack"]), "--control-port", str(self.ports["control"]),
+                          "--shipstation-port", str(free_port()),
                           "--bot-url", f"http://127.0.0.1:{self.ports['bot']}",
                           "--slack-rate-scale", SLACK_RATE_SCALE)
         if migrate:

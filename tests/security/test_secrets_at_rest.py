@@ -157,7 +157,8 @@ async def test_key_rotation_keeps_old_rows_readable_and_rotate_secrets_reseals_t
         await held(stack)
 
         done = await rotate(stack.settings())
-        assert (done.read, done.resealed, done.unreadable) == (2, 1, [])
+        # Read: the two shop tokens and the stack's ShipStation key (sealed again at start, like the configured shop).
+        assert (done.read, done.resealed, done.unreadable) == (3, 1, [])
         assert (await rotate(stack.settings())).resealed == 0  # nothing left under the old key
         rotated = await raw_tokens(database_url)
         assert Fernet(new).decrypt(rotated[OTHER].encode()) == b"shpat_other"

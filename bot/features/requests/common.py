@@ -11,9 +11,10 @@ from bot.approvals import machine, timers
 from bot.approvals.effects import Effect, JobKind, slack_key, timer_key
 from bot.blocks import consequences
 from bot.blocks.request_message import RequestView
+from bot.features.shipstation import line
 from bot.jobs.errors import GiveUp
 from bot.runtime import Runtime
-from storage import jobs, requests, shops, tracking
+from storage import jobs, requests, shipstation, shops, tracking
 from storage.models import ApprovalRequest, Decision, Job, RequestCopy
 from storage.requests import Loaded
 
@@ -137,8 +138,23 @@ async def shows_shop(rt: Runtime) -> bool:
         return await several_shops(session)
 
 
+async def shipstation_line(rt: Runtime, req: ApprovalRequest, session: AsyncSession | None = None) -> str | None:
+    """The message's "ShipStation: …" line from the request's record (None: the connector did nothing for it).
+
+    Read only for a policy with a `shipstation:` block: the other requests' redraws cost no query more."""
+    policy = rt.policies.get(req.policy_id)
+    if req.id is None or policy is None or policy.shipstation is None:
+        return None
+    if session is not None:
+        row = await shipstation.get(session, request_id=req.id)
+    else:
+        async with rt.sessions() as own:
+            row = await shipstation.get(own, request_id=req.id)
+    return line.of_record(row, order_name=req.order_name, find_for_s=rt.settings.shipstation_find_for_s)
+
+
 def view_of(rt: Runtime, req: ApprovalRequest, decisions: list[Decision] | tuple[Decision, ...] = (), *,
-            show_shop: bool = False) -> RequestView:
+            show_shop: bool = False, shipstation: str | None = None) -> RequestView:
     """The message's view of a stored request and its votes; `show_shop` comes from `several_shops`."""
     policy = rt.policies.get(req.policy_id)
     votes = tuple((d.user_id, machine.Vote(d.vote)) for d in decisions)
@@ -157,5 +173,5 @@ def view_of(rt: Runtime, req: ApprovalRequest, decisions: list[Decision] | tuple
                   "placed_order_name": req.placed_order_name} if req.kind == "internal" else None,
         consequences=consequences.of(policy, req.order_snapshot) if policy else None,
         applied=consequences.applied(policy, req.status), keeps_hold=consequences.keeps_hold(policy, req.status),
-        show_shop=show_shop,
+        show_shop=show_shop, shipstation=shipstation,
     )

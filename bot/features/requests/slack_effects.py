@@ -16,6 +16,7 @@ from bot.features.requests.common import (
     load_request,
     redraw,
     say_in_thread,
+    shipstation_line,
     shows_shop,
     view_of,
 )
@@ -30,7 +31,8 @@ REQUEST_EVENT = "holdfast_request"
 
 
 async def _view(rt: Runtime, job: Job, req: ApprovalRequest) -> request_message.RequestView:
-    return view_of(rt, req, await load_decisions(rt, job, req), show_shop=await shows_shop(rt))
+    return view_of(rt, req, await load_decisions(rt, job, req), show_shop=await shows_shop(rt),
+                   shipstation=await shipstation_line(rt, req))
 
 
 def fingerprint(text: str, blocks: list[dict[str, Any]]) -> str:
@@ -72,7 +74,8 @@ async def post_request(rt: Runtime, job: Job) -> Apply | None:
                               "then only the approvers it names by user id can decide.")
         current = await requests.get(session, request_id=req.id)
         if current is not None and (drawn is None or view_of(
-                rt, current, await requests.decisions(session, request_id=req.id), show_shop=view.show_shop) != view):
+                rt, current, await requests.decisions(session, request_id=req.id), show_shop=view.show_shop,
+                shipstation=await shipstation_line(rt, current, session)) != view):
             redraw(rt, session, current)  # it moved on while we were posting
         await flood.touch(session, rt, channel=req.channel, now=now)  # one fewer to come
 
