@@ -21,7 +21,7 @@ from bot.clock import utcnow
 from bot.settings import Settings
 from bot.shopify import app_config
 from bot.shopify import documents as gql
-from bot.shopify.client import _only_protected_data  # the client's own test for the protected-data refusal
+from bot.shopify.client import only_protected_data  # the client's own test for the protected-data refusal
 from bot.shopify.errors import ShopifyError
 from bot.shopify.oauth import GrantRefused, operator_hint, request_grant
 from bot.shopify.scopes import ACCESS_SCOPES
@@ -203,7 +203,7 @@ async def _customer_data(group: str, admin: Admin) -> Check:
     reply = await admin.ask(gql.CUSTOMER_DATA_PROBE, "CustomerDataProbe", {"customer": PROBE_CUSTOMER})
     fix = ("request access to protected customer data (and the name, email and address fields) in the app's "
            "settings (Dev Dashboard → your app → API access), then install the new version")
-    if reply.errors and _only_protected_data(reply.errors, reply.data):
+    if reply.errors and only_protected_data(reply.errors, reply.data):
         refused = sorted({str(e.get("message", "")).split(" object")[0].rsplit(" ", 1)[-1] for e in reply.errors})
         return failed(group, "customer data", f"not granted: Shopify refuses {', '.join(refused)} (names and emails "
                                               "would read as empty)", fix)

@@ -245,7 +245,7 @@ class ShopifyClient:
                 metrics.SHOPIFY_THROTTLED.labels(shop=self.shop).inc()
                 last = "THROTTLED"
                 continue
-            if errors and not _only_protected_data(errors, reply.get("data")):
+            if errors and not only_protected_data(errors, reply.get("data")):
                 raise ShopifyError(f"{self.shop}: {name}: {errors if isinstance(errors, str) else errors[0].get('message')}")
             if errors and (self.shop, name) not in _PROTECTED_WARNED:
                 # The app is not approved for protected customer data: Shopify serves the rest of the document and
@@ -261,7 +261,7 @@ class ShopifyClient:
 _PROTECTED_WARNED: set[tuple[str, str]] = set()
 
 
-def _only_protected_data(errors: Any, data: Any) -> bool:
+def only_protected_data(errors: Any, data: Any) -> bool:
     """True when data came back and every error is Shopify's protected-customer-data refusal."""
     return isinstance(errors, list) and bool(data) and all(
         isinstance(e, dict) and (e.get("extensions") or {}).get("code") == "ACCESS_DENIED"

@@ -1,5 +1,17 @@
 """Every GraphQL document holdfast sends (a test validates each against Shopify's real schema)."""
 
+from bot.shopify.draft_documents import (  # noqa: F401 - re-exported: callers use documents.<NAME>
+    DRAFT_DOCUMENTS,
+    DRAFT_ORDER_COMPLETE,
+    DRAFT_ORDER_CREATE,
+    DRAFT_ORDER_DELETE,
+    DRAFT_ORDER_STATE,
+    DRAFT_ORDERS_BY_TAG,
+    PAYMENT_TERMS_TEMPLATES,
+    PRODUCT_VARIANT_SEARCH,
+    VARIANTS_BY_ID,
+)
+
 ORDER_FULFILLMENT_ORDERS = """
 query OrderFulfillmentOrders($id: ID!) {
   order(id: $id) {
@@ -197,92 +209,6 @@ query OrderEnrichment($id: ID!) {
 """
 
 
-# Internal orders (/order-request): variant search for the modal, the draft's life, and tagging its order.
-PRODUCT_VARIANT_SEARCH = """
-query ProductVariantSearch($query: String!, $first: Int!) {
-  productVariants(first: $first, query: $query) {
-    nodes {
-      id
-      title
-      displayName
-      sku
-      inventoryQuantity
-      price
-      product { id title status }
-    }
-  }
-}
-"""
-
-VARIANTS_BY_ID = """
-query VariantsById($ids: [ID!]!) {
-  nodes(ids: $ids) {
-    ... on ProductVariant { id displayName sku }
-  }
-}
-"""
-
-# What a draft's request needs to know of it: shared by creating it and finding it again after a lost reply.
-_draft_fields = """
-      id
-      legacyResourceId
-      name
-      status
-      totalPriceSet { shopMoney { amount currencyCode } }
-      lineItems(first: 50) { nodes { name quantity sku } }
-"""
-
-DRAFT_ORDER_CREATE = """
-mutation DraftOrderCreate($input: DraftOrderInput!) {
-  draftOrderCreate(input: $input) {
-    draftOrder {""" + _draft_fields + """    }
-    userErrors { field message }
-  }
-}
-"""
-
-DRAFT_ORDER_STATE = """
-query DraftOrderState($id: ID!) {
-  draftOrder(id: $id) {
-    id
-    status
-    tags
-    order { id name legacyResourceId }
-  }
-}
-"""
-
-DRAFT_ORDER_COMPLETE = """
-mutation DraftOrderComplete($id: ID!, $sourceName: String) {
-  draftOrderComplete(id: $id, sourceName: $sourceName) {
-    draftOrder {
-      id
-      status
-      order { id name legacyResourceId }
-    }
-    userErrors { field message }
-  }
-}
-"""
-
-DRAFT_ORDER_DELETE = """
-mutation DraftOrderDelete($input: DraftOrderDeleteInput!) {
-  draftOrderDelete(input: $input) {
-    deletedId
-    userErrors { field message }
-  }
-}
-"""
-
-DRAFT_ORDERS_BY_TAG = """
-query DraftOrdersByTag($query: String!) {
-  draftOrders(first: 5, query: $query) {
-    nodes {""" + _draft_fields + """    }
-  }
-}
-"""
-
-
 # A fulfillment_orders/* webhook names a fulfillment order only: which order is it?
 FULFILLMENT_ORDER_ORDER = """
 query FulfillmentOrderOrder($id: ID!) {
@@ -291,11 +217,6 @@ query FulfillmentOrderOrder($id: ID!) {
 """
 
 
-PAYMENT_TERMS_TEMPLATES = """
-query PaymentTermsTemplates($type: PaymentTermsType) {
-  paymentTermsTemplates(paymentTermsType: $type) { id name paymentTermsType }
-}
-"""
 
 
 # `holdfast doctor`: the access scopes the merchant granted (write scopes bring their read scope, and Shopify lists
@@ -333,18 +254,11 @@ ALL = {
     "OrderCancelStatus": ORDER_CANCEL_STATUS,
     "OrderCancelledAt": ORDER_CANCELLED_AT,
     "OrderEnrichment": ORDER_ENRICHMENT,
-    "DraftOrdersByTag": DRAFT_ORDERS_BY_TAG,
-    "PaymentTermsTemplates": PAYMENT_TERMS_TEMPLATES,
     "ReconcileOrders": RECONCILE_ORDERS,
     "OrdersState": ORDERS_STATE,
     "WebhookSubscriptions": WEBHOOK_SUBSCRIPTIONS,
     "WebhookSubscriptionCreate": WEBHOOK_SUBSCRIPTION_CREATE,
-    "ProductVariantSearch": PRODUCT_VARIANT_SEARCH,
-    "VariantsById": VARIANTS_BY_ID,
-    "DraftOrderCreate": DRAFT_ORDER_CREATE,
-    "DraftOrderState": DRAFT_ORDER_STATE,
-    "DraftOrderComplete": DRAFT_ORDER_COMPLETE,
-    "DraftOrderDelete": DRAFT_ORDER_DELETE,
     "AppAccessScopes": APP_ACCESS_SCOPES,
     "CustomerDataProbe": CUSTOMER_DATA_PROBE,
+    **DRAFT_DOCUMENTS,
 }

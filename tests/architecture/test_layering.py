@@ -25,8 +25,8 @@ PACKAGES = ("bot", "handlers", "storage")
 OURS = (*PACKAGES, "sandbox", "bench", "tests")
 
 PURE = ("bot.approvals", "bot.blocks", "bot.reports", "bot.shopify.throttle", "bot.shopify.documents",
-        "bot.jobs.pacing", "bot.shipstation.throttle", "bot.shipstation.model", "bot.features.shipstation.plan",
-        "bot.features.shipstation.line")
+        "bot.shopify.draft_documents", "bot.jobs.pacing", "bot.shipstation.throttle", "bot.shipstation.model",
+        "bot.features.shipstation.plan", "bot.features.shipstation.line")
 # Libraries that do I/O, keep a clock or a database: none of them belongs in the pure core.
 IMPURE_LIBRARIES = ("aiohttp", "asyncio", "sqlalchemy", "sqlmodel", "alembic", "asyncpg", "aiosqlite", "socket",
                     "subprocess", "time", "os", "pathlib", "slack_sdk.web", "slack_bolt", "apscheduler", "shopify")

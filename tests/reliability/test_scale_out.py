@@ -6,7 +6,6 @@ one chat.postMessage per request)."""
 
 from __future__ import annotations
 
-import asyncio
 
 import pytest
 
